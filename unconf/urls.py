@@ -1,0 +1,19 @@
+"""Top-level routes: pages, the API, its schema and docs, admin and the health check."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from voting import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("api/", include("voting.urls")),
+    path("healthz", api.healthz, name="healthz"),
+    path("", include("voting.page_urls")),
+]
+
+handler404 = "voting.pages.not_found"
+handler500 = "voting.pages.server_error"

@@ -1,0 +1,288 @@
+"""Unconf's data: events, attendees, badges, proposals, votes and the vote ledger.
+
+Integrity lives here and in PostgreSQL: one vote row per attendee and proposal, dots never
+below one, counters on proposals changed only by services.set_dots/merge in the same
+transaction as the vote rows they summarise. Reads that several faces share (the ranking,
+the participation figures) are defined once, on the QuerySets below.
+"""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Letters and digits that cannot be confused when read off a projector or a badge.
+UNAMBIGUOUS_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 6
+BADGE_CODE_LENGTH = 14  # 14 symbols of 32 = 70 random bits
+
+
+def random_code(length: int) -> str:
+    return "".join(secrets.choice(UNAMBIGUOUS_ALPHABET) for _ in range(length))
+
+
+def normalize_code(raw: str) -> str:
+    """Codes are typed by people: ignore case, spaces and dashes."""
+    return "".join(ch for ch in str(raw).upper() if ch.isalnum())
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_public_id() -> str:
+    return "a_" + secrets.token_urlsafe(9)
+
+
+class IdentityMode(models.TextChoices):
+    OPEN = "open", _("Open: anyone with the event code")
+    BADGE = "badge", _("Badge: one code per attendee")
+
+
+class TallyVisibility(models.TextChoices):
+    LIVE = "live", _("Live: everyone sees counts")
+    BLIND = "blind", _("Blind: no counts until results are revealed")
+    ORGANIZERS = "organizers", _("Organizers only")
+
+
+class Moderation(models.TextChoices):
+    POST = "post", _("Post-moderation: proposals appear at once")
+    PRE = "pre", _("Pre-moderation: proposals appear after approval")
+
+
+class Event(models.Model):
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    identity_mode = models.CharField(max_length=10, choices=IdentityMode.choices, default=IdentityMode.OPEN)
+    join_code = models.CharField(max_length=16, unique=True)
+    votes_per_attendee = models.PositiveSmallIntegerField(default=5)
+    max_dots_per_proposal = models.PositiveSmallIntegerField(default=1)
+    tally_visibility = models.CharField(
+        max_length=12, choices=TallyVisibility.choices, default=TallyVisibility.LIVE
+    )
+    moderation = models.CharField(max_length=4, choices=Moderation.choices, default=Moderation.POST)
+    accepting_proposals = models.BooleanField(default=True)
+    voting_open = models.BooleanField(default=False)
+    voting_closes_at = models.DateTimeField(null=True, blank=True)
+    results_revealed = models.BooleanField(default=False)
+    schedule_published = models.BooleanField(default=False)
+    organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="organized_events", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(votes_per_attendee__gte=1), name="event_budget_positive"),
+            models.CheckConstraint(condition=Q(max_dots_per_proposal__gte=1), name="event_cap_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.join_code:
+            self.join_code = random_code(JOIN_CODE_LENGTH)
+        super().save(*args, **kwargs)
+
+    def is_organizer(self, user) -> bool:
+        if user is None or not user.is_authenticated:
+            return False
+        return user.is_superuser or self.organizers.filter(pk=user.pk).exists()
+
+    def voting_is_open(self, now=None) -> bool:
+        """Open by the flag and not past the deadline (the server enforces the deadline)."""
+        now = now or timezone.now()
+        return self.voting_open and (self.voting_closes_at is None or now < self.voting_closes_at)
+
+    def counts_public(self) -> bool:
+        return self.tally_visibility == TallyVisibility.LIVE or self.results_revealed
+
+
+class Attendee(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attendees")
+    # The pseudonym shown to programs: never the row number.
+    public_id = models.CharField(max_length=24, unique=True, default=new_public_id)
+    # sha256 of the bearer token; empty for a badge attendee who has not redeemed yet.
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    display_name = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.display_name or self.public_id
+
+
+class BadgeStatus(models.TextChoices):
+    UNUSED = "unused", _("Not redeemed yet")
+    REDEEMED = "redeemed", _("Redeemed")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Badge(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="badges")
+    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="badges")
+    # Kept in clear because organizers print it; it is as secret as a paper ticket.
+    code = models.CharField(max_length=32, unique=True)
+    status = models.CharField(max_length=10, choices=BadgeStatus.choices, default=BadgeStatus.UNUSED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.code
+
+
+class ProposalStatus(models.TextChoices):
+    PUBLISHED = "published", _("Published")
+    PENDING = "pending", _("Waiting for approval")
+    HIDDEN = "hidden", _("Hidden by organizers")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    MERGED = "merged", _("Merged into another proposal")
+
+
+class ProposalQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=ProposalStatus.PUBLISHED)
+
+    def ranked(self):
+        """The one ranking every face shows: most dots, then most voters, then oldest."""
+        return self.published().order_by("-dots", "-voters", "created_at", "id")
+
+
+class Proposal(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="proposals")
+    author = models.ForeignKey(
+        Attendee, null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals"
+    )
+    title = models.CharField(max_length=120)
+    description = models.TextField(max_length=2000, blank=True)
+    host_name = models.CharField(max_length=80, blank=True)
+    status = models.CharField(max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PUBLISHED)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    # Denormalised counts, changed only in the transaction that changes the votes (services).
+    dots = models.PositiveIntegerField(default=0)
+    voters = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProposalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["event", "status"])]
+
+    def __str__(self):
+        return self.title
+
+
+class VoteQuerySet(models.QuerySet):
+    def recount(self):
+        """Counts straight from the vote rows, for checks and the ledger recount."""
+        return {
+            row["proposal_id"]: {"dots": row["dots"], "voters": row["voters"]}
+            for row in self.values("proposal_id").annotate(dots=Sum("dots"), voters=Count("id"))
+        }
+
+
+class Vote(models.Model):
+    """An attendee's dots on one proposal. No row means zero dots."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="votes")
+    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="votes")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="votes")
+    dots = models.PositiveSmallIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VoteQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["attendee", "proposal"], name="one_vote_row_per_pair"),
+            models.CheckConstraint(condition=Q(dots__gte=1), name="vote_has_dots"),
+        ]
+
+    def __str__(self):
+        return f"{self.attendee} → {self.proposal_id}: {self.dots}"
+
+
+class LedgerCause(models.TextChoices):
+    VOTE = "vote", _("Vote")
+    WITHDRAWN = "withdrawn", _("Proposal withdrawn")
+    HIDDEN = "hidden", _("Proposal hidden")
+    MERGE = "merge", _("Proposals merged")
+
+
+class LedgerEntry(models.Model):
+    """Every accepted change of anyone's dots; replaying it gives the results."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="ledger")
+    created_at = models.DateTimeField(default=timezone.now)
+    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="+")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    dots_before = models.PositiveSmallIntegerField()
+    dots_after = models.PositiveSmallIntegerField()
+    cause = models.CharField(max_length=10, choices=LedgerCause.choices)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self):
+        return f"#{self.pk} {self.attendee_id}→{self.proposal_id} {self.dots_before}→{self.dots_after}"
+
+
+class Room(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=80)
+    capacity = models.PositiveIntegerField(default=30)
+
+    class Meta:
+        ordering = ["-capacity", "name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Slot(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="slots")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    label = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return self.label or f"{self.starts_at:%H:%M}"
+
+
+class ScheduledSession(models.Model):
+    """A proposal placed in a room and slot, in the draft or the published schedule."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="scheduled_sessions")
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="scheduled")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="sessions")
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="sessions")
+    pinned = models.BooleanField(default=False)
+    explanation = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["slot__starts_at", "room__name"]
+        constraints = [models.UniqueConstraint(fields=["room", "slot"], name="one_session_per_room_and_slot")]
+
+    def __str__(self):
+        return f"{self.proposal} @ {self.room} / {self.slot}"

@@ -1,0 +1,3 @@
+"""Page routes of the public contract (section 2)."""
+
+urlpatterns = []

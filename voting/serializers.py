@@ -1,0 +1,175 @@
+"""JSON shapes of the public contract. Input validation here; rules live in services.py."""
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from .models import Attendee, Badge, Event, Proposal, ProposalStatus
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """Everyone sees the event; only organizers see its join code."""
+
+    join_code = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "slug",
+            "name",
+            "identity_mode",
+            "join_code",
+            "votes_per_attendee",
+            "max_dots_per_proposal",
+            "tally_visibility",
+            "moderation",
+            "accepting_proposals",
+            "voting_open",
+            "voting_closes_at",
+            "results_revealed",
+            "schedule_published",
+        ]
+        extra_kwargs = {"slug": {"required": False}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # The flag says what the server enforces: past the deadline, voting is closed.
+        data["voting_open"] = instance.voting_is_open()
+        if not self.context.get("is_organizer"):
+            data.pop("join_code")
+        return data
+
+    def validate_slug(self, value):
+        if Event.objects.filter(slug=value).exclude(pk=getattr(self.instance, "pk", None)).exists():
+            raise serializers.ValidationError("An event with this slug already exists.")
+        return value
+
+    def validate_votes_per_attendee(self, value):
+        if not 1 <= value <= 100:
+            raise serializers.ValidationError("Between 1 and 100 dots per attendee.")
+        return value
+
+    def validate_max_dots_per_proposal(self, value):
+        if not 1 <= value <= 100:
+            raise serializers.ValidationError("Between 1 and 100 dots per proposal.")
+        return value
+
+    def validate_voting_closes_at(self, value):
+        if value is not None and value <= timezone.now() and not self.partial:
+            raise serializers.ValidationError("The deadline must be in the future.")
+        return value
+
+
+class AttendeeSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+
+    class Meta:
+        model = Attendee
+        fields = ["id", "display_name"]
+
+
+class JoinSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64)
+    display_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+
+
+class JoinResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    attendee = AttendeeSerializer()
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class BadgeSerializer(serializers.ModelSerializer):
+    attendee_id = serializers.CharField(source="attendee.public_id", read_only=True)
+
+    class Meta:
+        model = Badge
+        fields = ["code", "attendee_id", "status"]
+
+
+class BadgeCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField(min_value=1, max_value=2000)
+
+
+def _clean_text(value: str) -> str:
+    """Strip surrounding blanks and refuse control characters other than newlines and tabs."""
+    value = value.strip()
+    if any(ord(ch) < 32 and ch not in "\n\t\r" for ch in value):
+        raise serializers.ValidationError("Control characters are not allowed.")
+    return value
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    """Counts (`dots`, `voters`) appear only when the caller may see them (context)."""
+
+    title = serializers.CharField(min_length=3, max_length=120)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    host_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=ProposalStatus.choices, required=False)
+    merged_into = serializers.PrimaryKeyRelatedField(read_only=True)
+    mine = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "title",
+            "description",
+            "host_name",
+            "status",
+            "merged_into",
+            "created_at",
+            "mine",
+            "dots",
+            "voters",
+        ]
+        read_only_fields = ["id", "created_at", "dots", "voters"]
+
+    def get_mine(self, proposal) -> bool:
+        attendee = self.context.get("attendee")
+        return attendee is not None and proposal.author_id == attendee.pk
+
+    def validate_title(self, value):
+        value = _clean_text(value)
+        if len(value) < 3:
+            raise serializers.ValidationError("A title needs at least 3 characters.")
+        return value
+
+    def validate_description(self, value):
+        return _clean_text(value)
+
+    def validate_host_name(self, value):
+        return _clean_text(value)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("show_counts"):
+            data.pop("dots")
+            data.pop("voters")
+        return data
+
+
+class MergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField()
+
+
+class DotsSerializer(serializers.Serializer):
+    dots = serializers.IntegerField(min_value=0, max_value=1000)
+
+
+class MeSerializer(serializers.Serializer):
+    attendee = AttendeeSerializer()
+    budget = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    votes = serializers.DictField(child=serializers.IntegerField())
+    proposals = serializers.ListField(child=serializers.IntegerField())
+    server_time = serializers.DateTimeField()
+
+
+class ResultRowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Proposal
+        fields = ["id", "title", "host_name", "dots", "voters"]

@@ -1,0 +1,131 @@
+"""Read models of an event's live state: snapshot, tally, participation and an attendee's `me`.
+
+Built once per state and role (public or organizers) and shared by every socket that sees
+the same thing; only `me` is per attendee (one small query).
+"""
+
+from django.db import connection
+from django.db.models import Count, Sum, Value
+from django.utils import timezone
+
+from .models import Attendee, Event, Proposal, ProposalStatus, Vote
+from .serializers import EventSerializer, ProposalSerializer
+
+PUBLIC, ORGANIZERS = "public", "organizers"
+
+
+def next_version() -> int:
+    """A number that rises with every state change, across processes (a PostgreSQL sequence)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval('voting_state_version')")
+            return cursor.fetchone()[0]
+    return _local_version()
+
+
+_last_local_version = 0
+
+
+def _local_version() -> int:
+    # SQLite runs one process: microseconds since the epoch, forced to rise.
+    global _last_local_version
+    _last_local_version = max(_last_local_version + 1, int(timezone.now().timestamp() * 1e6))
+    return _last_local_version
+
+
+def participation(event: Event) -> dict:
+    attendees = Attendee.objects.filter(event=event).exclude(token_hash="").count()
+    votes = Vote.objects.filter(event=event).aggregate(
+        voters=Count("attendee", distinct=True), dots=Sum("dots")
+    )
+    return {
+        "attendees": attendees,
+        "voters": votes["voters"],
+        "dots_cast": votes["dots"] or 0,
+        "dots_total": attendees * event.votes_per_attendee,
+    }
+
+
+def counts(event: Event) -> dict[str, dict[str, int]]:
+    rows = Proposal.objects.filter(event=event, status=ProposalStatus.PUBLISHED).values_list(
+        "id", "dots", "voters"
+    )
+    return {str(pk): {"dots": dots, "voters": voters} for pk, dots, voters in rows}
+
+
+def role_sees_counts(event: Event, role: str) -> bool:
+    return role == ORGANIZERS or event.counts_public()
+
+
+def build_tally(event: Event, version: int) -> dict[str, dict]:
+    """One `tally` message per role; the public one carries counts only when they are public."""
+    shared = {
+        "type": "tally",
+        "version": version,
+        "server_time": timezone.now().isoformat(),
+        "participation": participation(event),
+    }
+    with_counts = {**shared, "counts": counts(event)}
+    return {
+        ORGANIZERS: with_counts,
+        PUBLIC: with_counts if event.counts_public() else shared,
+    }
+
+
+def build_snapshots(event: Event, version: int) -> dict[str, dict]:
+    """The whole state per role, without `me` (added per attendee by the consumer)."""
+    proposals = list(
+        Proposal.objects.filter(event=event)
+        .exclude(status__in=[ProposalStatus.WITHDRAWN])
+        .order_by("created_at", "id")
+    )
+    shared = {
+        "type": "snapshot",
+        "version": version,
+        "server_time": timezone.now().isoformat(),
+        "participation": participation(event),
+    }
+    snapshots = {}
+    for role in (PUBLIC, ORGANIZERS):
+        show_counts = role_sees_counts(event, role)
+        visible = [p for p in proposals if role == ORGANIZERS or p.status == ProposalStatus.PUBLISHED]
+        snapshots[role] = {
+            **shared,
+            "event": EventSerializer(event, context={"is_organizer": role == ORGANIZERS}).data,
+            "proposals": ProposalSerializer(visible, many=True, context={"show_counts": show_counts}).data,
+            "schedule": schedule_state(event, organizer=role == ORGANIZERS),
+        }
+    return snapshots
+
+
+def schedule_state(event: Event, *, organizer: bool) -> dict | None:
+    """The schedule when visible to the role: organizers always, everyone once published."""
+    if not (organizer or event.schedule_published):
+        return None
+    from .schedule import schedule_payload  # the schedule module builds the contract's shape
+
+    return schedule_payload(event)
+
+
+def me(attendee: Attendee, budget: int) -> dict:
+    """The attendee's own state in one query: their dots and their proposals."""
+    votes = Vote.objects.filter(attendee=attendee).values_list(Value("v"), "proposal_id", "dots")
+    own = (
+        Proposal.objects.filter(author=attendee)
+        .exclude(status=ProposalStatus.WITHDRAWN)
+        .values_list(Value("p"), "id", Value(0))
+    )
+    dots_by_proposal, proposals = {}, []
+    for kind, proposal_id, dots in votes.union(own, all=True):
+        if kind == "v":
+            dots_by_proposal[str(proposal_id)] = dots
+        else:
+            proposals.append(proposal_id)
+    return {
+        "attendee": {"id": attendee.public_id, "display_name": attendee.display_name},
+        "budget": budget,
+        "remaining": budget - sum(dots_by_proposal.values()),
+        "votes": dots_by_proposal,
+        "proposals": sorted(proposals),
+        "server_time": timezone.now().isoformat(),
+    }

@@ -1,0 +1,31 @@
+"""API routes of the public contract (section 3 and 4), all under /api/."""
+
+from django.urls import path
+
+from . import api
+
+EVENT = "events/<slug:slug>"
+
+event_routes = [
+    path(EVENT + "", api.EventDetailView.as_view(), name="event-detail"),
+    path(EVENT + "/join", api.JoinView.as_view(), name="join"),
+    path(EVENT + "/badges", api.BadgeListView.as_view(), name="badges"),
+    path(EVENT + "/badges.csv", api.BadgeCsvView.as_view(), name="badges-csv"),
+    path(EVENT + "/badges/<str:code>/revoke", api.BadgeRevokeView.as_view(), name="badge-revoke"),
+    path(EVENT + "/badges/<str:code>/reissue", api.BadgeReissueView.as_view(), name="badge-reissue"),
+    path(EVENT + "/proposals", api.ProposalListView.as_view(), name="proposals"),
+    path(EVENT + "/proposals/similar", api.ProposalSimilarView.as_view(), name="proposals-similar"),
+    path(EVENT + "/proposals/<int:pk>", api.ProposalDetailView.as_view(), name="proposal-detail"),
+    path(EVENT + "/proposals/<int:pk>/merge", api.ProposalMergeView.as_view(), name="proposal-merge"),
+    path(EVENT + "/votes/<int:pk>", api.VoteView.as_view(), name="vote"),
+    path(EVENT + "/me", api.MeView.as_view(), name="me"),
+    path(EVENT + "/results", api.ResultsView.as_view(), name="results"),
+    path(EVENT + "/results.csv", api.ResultsCsvView.as_view(), name="results-csv"),
+    path(EVENT + "/ledger.csv", api.LedgerCsvView.as_view(), name="ledger-csv"),
+]
+
+urlpatterns = [
+    path("auth/token", api.TokenView.as_view(), name="auth-token"),
+    path("events", api.EventListView.as_view(), name="events"),
+    *event_routes,
+]
