@@ -180,37 +180,40 @@ class JoinView(EventScoped):
         """Join with the event code (open events) or a badge code (badge events)."""
         data = JoinSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        address = client_address(request)
-        bucket = _limit_bad_codes(request)
-        if self.event.identity_mode == "open":
-            ratelimit.check(
-                f"join:{address}",
-                limit=settings.UNCONF_JOIN_RATE,
-                window=settings.UNCONF_JOIN_WINDOW_SECONDS,
-            )
-        try:
-            attendee, token = services.join_event(event=self.event, **data.validated_data)
-        except UnconfError as error:
-            if error.code == "invalid_code":
-                _count_bad_code(bucket)
-            raise
-        if self.event.identity_mode == "open":
-            ratelimit.consume(
-                f"join:{address}",
-                limit=settings.UNCONF_JOIN_RATE,
-                window=settings.UNCONF_JOIN_WINDOW_SECONDS,
-            )
+        attendee, token = join_rate_limited(request, self.event, **data.validated_data)
         body = {"token": token, "attendee": {"id": attendee.public_id, "display_name": attendee.display_name}}
         response = Response(body, status=status.HTTP_201_CREATED)
-        response.set_cookie(
-            ATTENDEE_COOKIE,
-            token,
-            max_age=60 * 60 * 24 * 30,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure(),
-        )
+        set_attendee_cookie(request, response, token)
         return response
+
+
+def join_rate_limited(request, event: Event, code: str, display_name: str = ""):
+    """Join, counting new attendees per address (open events) and wrong codes per address."""
+    address = client_address(request)
+    bucket = _limit_bad_codes(request)
+    join_limit = {"limit": settings.UNCONF_JOIN_RATE, "window": settings.UNCONF_JOIN_WINDOW_SECONDS}
+    if event.identity_mode == "open":
+        ratelimit.check(f"join:{address}", **join_limit)
+    try:
+        attendee, token = services.join_event(event=event, code=code, display_name=display_name)
+    except UnconfError as error:
+        if error.code == "invalid_code":
+            _count_bad_code(bucket)
+        raise
+    if event.identity_mode == "open":
+        ratelimit.consume(f"join:{address}", **join_limit)
+    return attendee, token
+
+
+def set_attendee_cookie(request, response, token: str) -> None:
+    response.set_cookie(
+        ATTENDEE_COOKIE,
+        token,
+        max_age=60 * 60 * 24 * 30,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
 
 
 class BadgeListView(EventScoped):

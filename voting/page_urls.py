@@ -1,3 +1,15 @@
 """Page routes of the public contract (section 2)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import console, pages
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("e/<slug:slug>/", pages.event_page, name="event"),
+    path("e/<slug:slug>/join", pages.join_page, name="join-page"),
+    path("e/<slug:slug>/schedule/", pages.schedule_page, name="schedule-page"),
+    path("e/<slug:slug>/stage/", console.stage, name="stage"),
+    path("e/<slug:slug>/organize/", console.organize, name="organize"),
+    path("e/<slug:slug>/organize/badges/", console.badge_sheet, name="badge-sheet"),
+]
