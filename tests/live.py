@@ -51,7 +51,16 @@ class DaphneServer:
     def start(self, timeout: float = 20) -> "DaphneServer":
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "unconf.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "unconf.asgi:application",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,

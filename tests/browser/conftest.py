@@ -12,7 +12,12 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 360, "height": 640},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 
 def pytest_collection_modifyitems(items):
@@ -58,7 +63,9 @@ def desktop(browser, server):
     contexts = []
 
     def make(width=1280, height=720, **options):
-        context = browser.new_context(base_url=server.url, viewport={"width": width, "height": height}, **options)
+        context = browser.new_context(
+            base_url=server.url, viewport={"width": width, "height": height}, **options
+        )
         contexts.append(context)
         return context.new_page()
 
