@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -72,6 +73,7 @@ class TokenView(APIView):
     """Organizer programs trade a username and password for an API token."""
 
     authentication_classes = []
+    parser_classes = [JSONParser, FormParser, MultiPartParser]  # as DRF's own token view
 
     @extend_schema(
         request=TokenRequestSerializer,
