@@ -349,9 +349,9 @@ class ProposalDetailView(EventScoped):
     def get_own_or_organized(self, pk) -> Proposal:
         proposal = self.get_proposal(pk)
         if not self.is_organizer:
-            if self.attendee is None:
+            if self.attendee is None and not self.request.user.is_authenticated:
                 raise NotJoined()
-            if proposal.author_id != self.attendee.pk:
+            if self.attendee is None or proposal.author_id != self.attendee.pk:
                 raise Forbidden("You can only change your own proposals.")
         return proposal
 
