@@ -85,6 +85,9 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+if os.environ.get("UNCONF_TEST_DB_NAME"):
+    # Parallel test runs on one server each get their own test database.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["UNCONF_TEST_DB_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
