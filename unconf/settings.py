@@ -22,8 +22,8 @@ def env_int(name: str, default: int) -> int:
 
 DEBUG = env_bool("DJANGO_DEBUG")
 # The fallback key is deliberately recognisable so that `check --deploy` rejects it.
-SECRET_KEY = os.environ.get(
-    "DJANGO_SECRET_KEY", "django-insecure-unconf-development-key-do-not-use-in-production"
+SECRET_KEY = (
+    os.environ.get("DJANGO_SECRET_KEY") or "django-insecure-unconf-development-key-do-not-use-in-production"
 )
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")

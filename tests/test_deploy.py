@@ -1,0 +1,59 @@
+"""Production settings pass Django's deploy checks; health reports what is down."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.test import override_settings
+
+from tests.live import ROOT, free_port
+
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "k9$Xv!2pQz7#Lm4^Rt8&Wn1*Hy6@Bc3%Ds5(Fg0)Jk2_Pl9+Qa7=Zx4-Cv8~Nb1",
+    "DJANGO_DEBUG": "0",
+    "DJANGO_HTTPS": "1",
+    "DJANGO_ALLOWED_HOSTS": "unconf.example.org",
+}
+
+
+def manage(*args, env=None):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_deploy_check_passes_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_deploy_check_rejects_the_development_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr + result.stdout
+
+
+@pytest.mark.django_db
+def test_health_check_names_the_channel_layer_when_redis_is_down(anon):
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    layers = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [dead_redis]}}}
+
+    with override_settings(CHANNEL_LAYERS=layers):
+        response = anon.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["db"] == "ok"
+    assert response.json()["channel_layer"].startswith("down")
+    assert response["Retry-After"] == "5"
