@@ -85,6 +85,9 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded default: writers queue up instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 if os.environ.get("UNCONF_TEST_DB_NAME"):
     # Parallel test runs on one server each get their own test database.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["UNCONF_TEST_DB_NAME"]}

@@ -1,0 +1,25 @@
+# Shortcuts; the README's two commands are scripts/run and scripts/test.
+.PHONY: run test lint format bench bench-quick bench-schedule
+
+run:
+	scripts/run
+
+test:
+	scripts/test
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+bench:
+	scripts/bench
+
+bench-quick:
+	scripts/bench --quick
+
+bench-schedule:
+	.venv/bin/python -m bench.schedule_bench
