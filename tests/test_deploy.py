@@ -1,13 +1,18 @@
 """Production settings pass Django's deploy checks; health reports what is down."""
 
+import json
 import os
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 
 import pytest
 from django.test import override_settings
 
-from tests.live import ROOT, free_port
+from tests.live import ROOT, DaphneServer, free_port
 
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "k9$Xv!2pQz7#Lm4^Rt8&Wn1*Hy6@Bc3%Ds5(Fg0)Jk2_Pl9+Qa7=Zx4-Cv8~Nb1",
@@ -48,7 +53,12 @@ def test_deploy_check_rejects_the_development_secret_key():
 @pytest.mark.django_db
 def test_health_check_names_the_channel_layer_when_redis_is_down(anon):
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"
-    layers = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [dead_redis]}}}
+    layers = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [dead_redis]},
+        }
+    }
 
     with override_settings(CHANNEL_LAYERS=layers):
         response = anon.get("/healthz")
@@ -57,3 +67,56 @@ def test_health_check_names_the_channel_layer_when_redis_is_down(anon):
     assert response.json()["db"] == "ok"
     assert response.json()["channel_layer"].startswith("down")
     assert response["Retry-After"] == "5"
+
+
+def test_api_answers_503_unavailable_with_retry_after_while_the_database_is_down():
+    dead_database = f"postgres://postgres@127.0.0.1:{free_port()}/unconf"
+    server = DaphneServer(env={"DATABASE_URL": dead_database})
+    server.process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(server.port),
+            "unconf.asgi:application",
+        ],
+        cwd=ROOT,
+        env=server.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        response = _get_when_listening(f"{server.url}/api/events/any/proposals")
+        health = _get_when_listening(f"{server.url}/healthz")
+    finally:
+        server.stop()
+
+    assert response.status == 503
+    assert json.loads(response.body)["code"] == "unavailable"
+    assert response.headers["Retry-After"] == "5"
+    assert health.status == 503
+    assert json.loads(health.body)["db"].startswith("down")
+
+
+def _get_when_listening(url, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return _Reply(response.status, response.headers, response.read())
+        except urllib.error.HTTPError as error:
+            return _Reply(error.code, error.headers, error.read())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@dataclass
+class _Reply:
+    status: int
+    headers: dict
+    body: bytes

@@ -141,7 +141,9 @@ class TestBadges:
         assert len({b["attendee_id"] for b in badges}) == 3
 
     def test_event_code_does_not_admit_to_a_badge_event(self, badge_event, anon):
-        response = anon.post(f"/api/events/{badge_event.slug}/join", {"code": badge_event.join_code}, format="json")
+        response = anon.post(
+            f"/api/events/{badge_event.slug}/join", {"code": badge_event.join_code}, format="json"
+        )
 
         assert (response.status_code, response.json()["code"]) == (403, "invalid_code")
 
@@ -164,7 +166,9 @@ class TestBadges:
         [proposal] = factories.make_proposals(badge_event, 1)
         [badge] = services.generate_badges(event=badge_event, count=1)
         phone = APIClient()
-        joined = phone.post(f"/api/events/{badge_event.slug}/join", {"code": badge.code}, format="json").json()
+        joined = phone.post(
+            f"/api/events/{badge_event.slug}/join", {"code": badge.code}, format="json"
+        ).json()
         phone.credentials(HTTP_AUTHORIZATION=f"Attendee {joined['token']}")
         phone.put(f"/api/events/{badge_event.slug}/votes/{proposal.pk}", {"dots": 1}, format="json")
 

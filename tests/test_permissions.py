@@ -35,7 +35,9 @@ def scene(organizer):
 def _call(client, method, template, body, names):
     path = template.format(**names)
     if isinstance(body, dict):
-        body = {k: (int(v.format(**names)) if isinstance(v, str) and "{" in v else v) for k, v in body.items()}
+        body = {
+            k: (int(v.format(**names)) if isinstance(v, str) and "{" in v else v) for k, v in body.items()
+        }
     return getattr(client, method)(path, body, format="json")
 
 
@@ -104,7 +106,9 @@ def test_join_code_is_shown_to_organizers_only(event, org_client, anon):
     assert "join_code" not in attendee_client.get(f"/api/events/{event.slug}").json()
 
 
-def test_results_and_counts_are_hidden_from_everyone_but_organizers_until_revealed(organizer, org_client, anon):
+def test_results_and_counts_are_hidden_from_everyone_but_organizers_until_revealed(
+    organizer, org_client, anon
+):
     event = factories.make_event(organizer, tally_visibility="blind")
     [proposal] = factories.make_proposals(event, 1)
     attendee, attendee_client, _ = factories.join(event)
@@ -121,5 +125,7 @@ def test_results_and_counts_are_hidden_from_everyone_but_organizers_until_reveal
     assert hidden_results.status_code == 403
     assert hidden_csv.status_code == 403
     assert [set(p) & {"dots", "voters"} for p in hidden_list] == [set()]
-    assert organizer_view == [{"id": proposal.pk, "title": proposal.title, "host_name": "", "dots": 1, "voters": 1}]
+    assert organizer_view == [
+        {"id": proposal.pk, "title": proposal.title, "host_name": "", "dots": 1, "voters": 1}
+    ]
     assert revealed == organizer_view

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def propose(client, event, **fields):
-    return client.post(f"/api/events/{event.slug}/proposals", {"title": "A fine session", **fields}, format="json")
+    return client.post(
+        f"/api/events/{event.slug}/proposals", {"title": "A fine session", **fields}, format="json"
+    )
 
 
 def test_attendees_must_join_before_proposing(event, anon):
@@ -42,7 +44,9 @@ def test_no_proposals_once_they_are_closed(event):
     assert (response.status_code, response.json()["code"]) == (409, "proposals_closed")
 
 
-def test_pre_moderation_shows_a_proposal_to_its_author_and_organizers_until_approved(organizer, org_client, anon):
+def test_pre_moderation_shows_a_proposal_to_its_author_and_organizers_until_approved(
+    organizer, org_client, anon
+):
     event = factories.make_event(organizer, moderation="pre")
     _, author, _ = factories.join(event)
     _, other, _ = factories.join(event)
@@ -114,7 +118,10 @@ def test_similar_finds_near_duplicate_titles(event, anon):
 
     response = anon.get(f"/api/events/{event.slug}/proposals/similar", {"title": "rust machine learning"})
 
-    assert sorted(p["title"] for p in response.json()) == ["Machine learning with Rust?", "Rust for machine learning"]
+    assert sorted(p["title"] for p in response.json()) == [
+        "Machine learning with Rust?",
+        "Rust for machine learning",
+    ]
 
 
 def test_list_endpoint_query_count_does_not_grow_with_proposals(event, anon, django_assert_max_num_queries):
@@ -171,7 +178,9 @@ def test_invalid_fields_are_refused_field_by_field(event, body, field):
 def test_malformed_json_is_a_clear_400(event):
     _, client, _ = factories.join(event)
 
-    response = client.generic("POST", f"/api/events/{event.slug}/proposals", "{nope", content_type="application/json")
+    response = client.generic(
+        "POST", f"/api/events/{event.slug}/proposals", "{nope", content_type="application/json"
+    )
 
     assert response.status_code == 400
     assert response.json()["code"] == "malformed_request"
@@ -181,7 +190,9 @@ def test_oversized_bodies_are_refused_with_413_before_parsing(event):
     _, client, _ = factories.join(event)
     body = json.dumps({"title": "Big", "description": "x" * 200_000})
 
-    response = client.generic("POST", f"/api/events/{event.slug}/proposals", body, content_type="application/json")
+    response = client.generic(
+        "POST", f"/api/events/{event.slug}/proposals", body, content_type="application/json"
+    )
 
     assert response.status_code == 413
     assert response.json() == {"detail": "The request body is too large.", "code": "payload_too_large"}

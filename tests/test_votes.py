@@ -55,7 +55,9 @@ def test_fifty_identical_puts_store_one_vote_row_with_the_right_dots():
     results = run_at_once([put_dots(token, event.slug, proposal.pk, 2)] * 50)
 
     assert [status for status, _ in results] == [200] * 50
-    assert list(Vote.objects.filter(attendee=attendee).values_list("proposal_id", "dots")) == [(proposal.pk, 2)]
+    assert list(Vote.objects.filter(attendee=attendee).values_list("proposal_id", "dots")) == [
+        (proposal.pk, 2)
+    ]
     assert counters(event) == {proposal.pk: (2, 1)}
     assert LedgerEntry.objects.filter(attendee=attendee).count() == 1
 
@@ -82,7 +84,9 @@ def test_closing_voting_while_votes_are_in_flight_counts_every_200_and_nothing_e
     voters = [factories.join(event) for _ in range(40)]
 
     def close():
-        return org_client.patch(f"/api/events/{event.slug}", {"voting_open": False}, format="json").status_code, {}
+        return org_client.patch(
+            f"/api/events/{event.slug}", {"voting_open": False}, format="json"
+        ).status_code, {}
 
     calls = [put_dots(token, event.slug, proposal.pk, 1) for _, _, token in voters]
     calls.insert(20, close)
