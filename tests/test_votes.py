@@ -214,7 +214,7 @@ def test_merge_moves_dots_without_counting_anyone_twice_and_refunds_the_surplus(
     # target: 3 shared voters capped at 2 dots, 2 source-only voters with 1, 1 target-only with 2
     assert counters(event) == {target.pk: (3 * 2 + 2 * 1 + 2, 6), other.pk: (3, 3)}
     assert counters(event) == recount(event)
-    for attendee, client, _ in both:
+    for _, client, _ in both:
         assert client.get(f"/api/events/{event.slug}/me").json()["remaining"] == 10 - 2 - 1
     ledger = LedgerEntry.objects.filter(event=event).order_by("id")
     assert services.replay_ledger(ledger) == {
