@@ -212,3 +212,15 @@ def test_wrong_method_and_media_type_answer_json(event, anon):
 
     assert (method.status_code, method.json()["code"]) == (405, "method_not_allowed")
     assert (media.status_code, media.json()["code"]) == (415, "unsupported_media_type")
+
+
+def test_event_address_cannot_change_and_deadlines_must_be_in_the_future(event, org_client):
+    moved = org_client.patch(f"/api/events/{event.slug}", {"slug": "elsewhere"}, format="json")
+    past = org_client.patch(f"/api/events/{event.slug}", {"voting_closes_at": "2000-01-01T00:00:00Z"}, format="json")
+    future = org_client.patch(
+        f"/api/events/{event.slug}", {"voting_closes_at": "2100-01-01T00:00:00Z"}, format="json"
+    )
+
+    assert (moved.status_code, list(moved.json())) == (400, ["slug"])
+    assert (past.status_code, list(past.json())) == (400, ["voting_closes_at"])
+    assert future.json()["voting_closes_at"] == "2100-01-01T00:00:00Z"

@@ -39,6 +39,8 @@ class EventSerializer(serializers.ModelSerializer):
         return data
 
     def validate_slug(self, value):
+        if self.instance is not None and value != self.instance.slug:
+            raise serializers.ValidationError("An event's address cannot change: its QR codes are printed.")
         if Event.objects.filter(slug=value).exclude(pk=getattr(self.instance, "pk", None)).exists():
             raise serializers.ValidationError("An event with this slug already exists.")
         return value
@@ -54,7 +56,7 @@ class EventSerializer(serializers.ModelSerializer):
         return value
 
     def validate_voting_closes_at(self, value):
-        if value is not None and value <= timezone.now() and not self.partial:
+        if value is not None and value <= timezone.now():
             raise serializers.ValidationError("The deadline must be in the future.")
         return value
 
