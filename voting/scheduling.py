@@ -5,8 +5,8 @@ import random
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
+# Attendee key -> {session id: dots}.
 Ballots = Mapping[Hashable, Mapping[int, int]]
-"""Attendee key -> {session id: dots}."""
 
 
 @dataclass(frozen=True)
@@ -270,17 +270,15 @@ def _assign_slots(
     descent so the result is a local optimum. The work budget is a step count, not a clock,
     so the same input always gives the same answer.
     """
-    n = len(weights)
-    best: list[int] | None = None
-    best_cost = 0
+    runs = []
     for _ in range(_RESTARTS):
         state = _SlotState(weights, fixed, n_slots, per_slot)
         state.greedy_fill(rng)
-        state.anneal(rng, _STEPS_PER_SESSION * n)
-        if best is None or state.best_cost < best_cost:
-            best, best_cost = state.best_slot, state.best_cost
+        state.anneal(rng, _STEPS_PER_SESSION * len(weights))
+        runs.append((state.best_cost, state.best_slot))
+    _, best_slot = min(runs, key=lambda run: run[0])  # earliest run wins ties
     state = _SlotState(weights, fixed, n_slots, per_slot)
-    state.load(best)
+    state.load(best_slot)
     state.descend()
     return state.slot
 
@@ -351,7 +349,7 @@ class _SlotState:
         self.slot[i], self.slot[j] = b, a
 
     def anneal(self, rng: random.Random, steps: int) -> None:
-        if len(self.free) == 0 or self.n_slots < 2:
+        if not self.free or self.n_slots < 2:
             return
         free, slot, count, members = self.free, self.slot, self.count, self.members
         weights, to_slot, per_slot = self.weights, self.to_slot, self.per_slot
