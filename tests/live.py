@@ -48,7 +48,8 @@ class DaphneServer:
         self.process: subprocess.Popen | None = None
         self.log_path = Path(f"/tmp/unconf-daphne-{self.port}.log")
 
-    def start(self, timeout: float = 20) -> "DaphneServer":
+    def spawn(self) -> subprocess.Popen:
+        """Start Daphne without waiting for it to answer."""
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
@@ -66,6 +67,10 @@ class DaphneServer:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+        return self.process
+
+    def start(self, timeout: float = 20) -> "DaphneServer":
+        self.spawn()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

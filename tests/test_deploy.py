@@ -72,22 +72,7 @@ def test_health_check_names_the_channel_layer_when_redis_is_down(anon):
 def test_api_answers_503_unavailable_with_retry_after_while_the_database_is_down():
     dead_database = f"postgres://postgres@127.0.0.1:{free_port()}/unconf"
     server = DaphneServer(env={"DATABASE_URL": dead_database})
-    server.process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(server.port),
-            "unconf.asgi:application",
-        ],
-        cwd=ROOT,
-        env=server.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server.spawn()
     try:
         response = _get_when_listening(f"{server.url}/api/events/any/proposals")
         health = _get_when_listening(f"{server.url}/healthz")

@@ -186,14 +186,18 @@ def _badge(event: Event, code: str) -> Badge:
     return badge
 
 
-def revoke_badge(*, event: Event, code: str) -> Badge:
-    """The badge stops working and its device is signed out; votes already cast stay."""
-    with transaction.atomic():
-        badge = _badge(event, code)
+def _revoke(badge: Badge) -> None:
+    """The badge stops working and the device that redeemed it is signed out (votes stay)."""
+    if badge.status != BadgeStatus.REVOKED:
         badge.status = BadgeStatus.REVOKED
         badge.save(update_fields=["status"])
-        if not badge.attendee.badges.exclude(status=BadgeStatus.REVOKED).exists():
-            Attendee.objects.filter(pk=badge.attendee_id).update(token_hash="")
+        Attendee.objects.filter(pk=badge.attendee_id).update(token_hash="")
+
+
+def revoke_badge(*, event: Event, code: str) -> Badge:
+    with transaction.atomic():
+        badge = _badge(event, code)
+        _revoke(badge)
     return badge
 
 
@@ -201,9 +205,7 @@ def reissue_badge(*, event: Event, code: str) -> Badge:
     """A new code for the same attendee (same votes); the old code is revoked."""
     with transaction.atomic():
         old = _badge(event, code)
-        old.status = BadgeStatus.REVOKED
-        old.save(update_fields=["status"])
-        Attendee.objects.filter(pk=old.attendee_id).update(token_hash="")
+        _revoke(old)
         return Badge.objects.create(event=event, attendee=old.attendee, code=_new_badge_code())
 
 
