@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from . import api
+from . import api, organizers_api
 
 EVENT = "events/<slug:slug>"
 
 event_routes = [
     path(EVENT + "", api.EventDetailView.as_view(), name="event-detail"),
     path(EVENT + "/join", api.JoinView.as_view(), name="join"),
+    path(EVENT + "/organizers", organizers_api.OrganizerListView.as_view(), name="organizers"),
     path(EVENT + "/badges", api.BadgeListView.as_view(), name="badges"),
     path(EVENT + "/badges.csv", api.BadgeCsvView.as_view(), name="badges-csv"),
     path(EVENT + "/badges/<str:code>/revoke", api.BadgeRevokeView.as_view(), name="badge-revoke"),
