@@ -1,0 +1,57 @@
+"""`python -m bench.load [--quick] [options]` — run through scripts/bench (make bench / bench-quick).
+
+Exit status: 0 every target met; 1 the product lost a vote, showed a wrong tally or dropped a
+socket; 2 the harness could not run; 3 a performance target was missed.
+"""
+
+import argparse
+import shlex
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 sockets and a 20 s storm (everyday use)")
+    parser.add_argument("--sockets", type=int, help="websocket subscribers (default 5,000; quick 1,000)")
+    parser.add_argument("--seconds", type=float, help="length of the vote storm (default 60; quick 20)")
+    parser.add_argument("--rate", type=float, help="votes per second in the storm (default 200)")
+    parser.add_argument("--attendees", type=int, help="attendees in the event (default 12,000; quick 6,000)")
+    parser.add_argument(
+        "--subscriber-procs", type=int, help="client processes holding the sockets (default 2)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy record the Daphne processes during the storm"
+    )
+    parser.add_argument(
+        "--no-docs-plot", action="store_true", help="do not copy the plot to docs/bench-latency.png"
+    )
+    args = parser.parse_args(argv)
+
+    from .run import full_config, quick_config, run
+
+    overrides = {
+        key: value
+        for key, value in (
+            ("sockets", args.sockets),
+            ("storm_seconds", args.seconds),
+            ("storm_rate", args.rate),
+            ("attendees", args.attendees),
+            ("subscriber_procs", args.subscriber_procs),
+        )
+        if value is not None
+    }
+    overrides["profile"] = args.profile
+    overrides["copy_plot"] = not args.no_docs_plot
+    cfg = quick_config(**overrides) if args.quick else full_config(**overrides)
+    if cfg.attendees < cfg.sockets:
+        parser.error("--attendees must be at least --sockets (every subscriber is an attendee)")
+    command = "scripts/bench" + (
+        ""
+        if argv is None and len(sys.argv) <= 1
+        else " " + shlex.join(sys.argv[1:] if argv is None else argv)
+    )
+    return run(cfg, command.rstrip())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
