@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api, organizers_api
+from . import api, organizers_api, schedule_api
 
 EVENT = "events/<slug:slug>"
 
@@ -25,8 +25,31 @@ event_routes = [
     path(EVENT + "/ledger.csv", api.LedgerCsvView.as_view(), name="ledger-csv"),
 ]
 
+schedule_routes = [
+    path(EVENT + "/rooms", schedule_api.RoomListView.as_view(), name="rooms"),
+    path(EVENT + "/rooms/<int:pk>", schedule_api.RoomDetailView.as_view(), name="room-detail"),
+    path(EVENT + "/slots", schedule_api.SlotListView.as_view(), name="slots"),
+    path(EVENT + "/slots/<int:pk>", schedule_api.SlotDetailView.as_view(), name="slot-detail"),
+    path(EVENT + "/schedule", schedule_api.ScheduleView.as_view(), name="schedule"),
+    path(EVENT + "/schedule/generate", schedule_api.ScheduleGenerateView.as_view(), name="schedule-generate"),
+    path(
+        EVENT + "/schedule/sessions/<int:proposal_id>",
+        schedule_api.ScheduleSessionView.as_view(),
+        name="schedule-session",
+    ),
+    path(EVENT + "/schedule/publish", schedule_api.SchedulePublishView.as_view(), name="schedule-publish"),
+    path(
+        EVENT + "/schedule/unpublish", schedule_api.ScheduleUnpublishView.as_view(), name="schedule-unpublish"
+    ),
+    path(EVENT + "/schedule/clashes", schedule_api.ScheduleClashesView.as_view(), name="schedule-clashes"),
+    path(EVENT + "/schedule.json", schedule_api.ScheduleJsonView.as_view(), name="schedule-json"),
+    path(EVENT + "/schedule.ics", schedule_api.ScheduleIcsView.as_view(), name="schedule-ics"),
+    path(EVENT + "/schedule.xml", schedule_api.ScheduleXmlView.as_view(), name="schedule-xml"),
+]
+
 urlpatterns = [
     path("auth/token", api.TokenView.as_view(), name="auth-token"),
     path("events", api.EventListView.as_view(), name="events"),
     *event_routes,
+    *schedule_routes,
 ]
