@@ -738,3 +738,25 @@ async def test_publishing_sends_the_schedule_to_the_stage_and_phones_at_once(org
     finally:
         await stage.disconnect()
         await sync_to_async(connections.close_all)()
+
+
+def test_the_console_page_is_for_the_events_organizers_only(event, organizer, client):
+    url = f"/e/{event.slug}/organize/schedule/"
+    anonymous = client.get(url)
+    stranger = factories.make_organizer()
+    client.force_login(stranger)
+    refused = client.get(url)
+    client.force_login(organizer)
+
+    allowed = client.get(url)
+
+    assert anonymous.status_code == 302
+    assert anonymous["Location"] == f"/admin/login/?next={url}"
+    assert refused.status_code == 403
+    assert "You don’t organize this event" in refused.content.decode()
+    assert allowed.status_code == 200
+    assert "script-src 'self'" in allowed["Content-Security-Policy"]
+    page = allowed.content.decode()
+    assert '<script type="module" src="/static/voting/schedule-console.js">' in page
+    assert page.count("<script") == 2  # the module and the json_script data, nothing inline
+    assert "csrftoken" in allowed.cookies

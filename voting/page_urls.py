@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import console, pages
+from . import console, pages, schedule_console
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("e/<slug:slug>/stage/", console.stage, name="stage"),
     path("e/<slug:slug>/organize/", console.organize, name="organize"),
     path("e/<slug:slug>/organize/badges/", console.badge_sheet, name="badge-sheet"),
+    path("e/<slug:slug>/organize/schedule/", schedule_console.organize_schedule, name="organize-schedule"),
 ]

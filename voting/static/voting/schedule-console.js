@@ -1,0 +1,927 @@
+// The organizer's schedule console: rooms and slots, generate, clashes, move (drag and drop,
+// menus or keyboard), pin, take out, publish. Every change goes through the schedule API; the
+// live feed keeps the page in step with other organizers and with votes still coming in.
+// Attendee text (titles, explanations) is only ever set as text, never as markup.
+
+import { connectFeed } from "./feed.js";
+
+const T = {
+  draft: "Draft",
+  published: "Published",
+  generate: "Generate schedule",
+  regenerate: "Regenerate around pins",
+  publish: "Publish",
+  unpublish: "Unpublish",
+  status: {
+    live: "Live",
+    connecting: "Connecting…",
+    reconnecting: "Reconnecting…",
+    gone: "This event no longer exists",
+    forbidden: "Live updates refused",
+  },
+  slotColumn: "Slot",
+  seats: (n) => (n === 1 ? "1 seat" : `${n} seats`),
+  voters: (n) => (n === 1 ? "1 voter" : `${n} voters`),
+  dots: (n) => (n === 1 ? "1 dot" : `${n} dots`),
+  roomFor: (title) => `Room for “${title}”`,
+  slotFor: (title) => `Slot for “${title}”`,
+  room: "Room",
+  slot: "Slot",
+  pin: "Pin",
+  pinned: "Pinned",
+  pinFor: (title) => `Pin “${title}” to its cell`,
+  remove: "Remove",
+  removeFor: (title) => `Take “${title}” out of the schedule`,
+  why: "Why here?",
+  free: "Free cell",
+  cellLabel: (room, slot, title) => (title ? `${room}, ${slot}: ${title}` : `${room}, ${slot}: free`),
+  over: (voters, seats) => `Over capacity: ${voters} voters for ${seats} seats`,
+  overShort: "Over capacity",
+  clashBadge: (n) => (n === 1 ? "Clash: 1 shared voter" : `Clash: ${n} shared voters`),
+  pair: (n) => (n === 1 ? "1 shared voter" : `${n} shared voters`),
+  clashesIn: (n) => (n === 1 ? "1 pair shares voters in this slot:" : `${n} pairs share voters in this slot:`),
+  noRoomsOrSlots: "Add at least one room and one slot on the right, then generate the schedule from the votes.",
+  notGenerated: "The grid is empty. Press “Generate schedule” to fill it from the votes.",
+  generated: (sessions, clashes, left) =>
+    `Schedule generated: ${sessions} sessions, clash total ${clashes}` +
+    (left ? `; ${left} proposal${left === 1 ? "" : "s"} did not fit.` : "."),
+  droppedPins: (titles) => ` Pins not kept: ${titles}.`,
+  moved: (title) => `Moved “${title}”.`,
+  added: (title) => `Added “${title}” to the schedule.`,
+  removed: (title) => `Took “${title}” out of the schedule.`,
+  pinnedMessage: (title) => `Pinned “${title}”: regenerating keeps it where it is.`,
+  unpinnedMessage: (title) => `Unpinned “${title}”.`,
+  publishedMessage: "Published: the stage, the phones and the exports show the schedule now.",
+  unpublishedMessage: "Unpublished: only organizers see the schedule now.",
+  confirmRegenerate:
+    "The schedule is published. Regenerating may move sessions people already planned for. Regenerate anyway?",
+  confirmDeleteRoom: (name, n) => `Delete the room “${name}”? Its ${n} session(s) leave the schedule.`,
+  confirmDeleteSlot: (name, n) => `Delete the slot “${name}”? Its ${n} session(s) leave the schedule.`,
+  roomName: "Room name",
+  capacity: "Seats",
+  label: "Label",
+  starts: "Starts",
+  ends: "Ends",
+  save: "Save",
+  delete: "Delete",
+  deleteRoom: (name) => `Delete room ${name}`,
+  deleteSlot: (name) => `Delete slot ${name}`,
+  roomSaved: (name) => `Saved room “${name}”.`,
+  roomAdded: (name) => `Added room “${name}”.`,
+  roomDeleted: (name) => `Deleted room “${name}”.`,
+  slotSaved: (name) => `Saved slot ${name}.`,
+  slotAdded: (name) => `Added slot ${name}.`,
+  slotDeleted: (name) => `Deleted slot ${name}.`,
+  noRooms: "No rooms yet.",
+  noSlots: "No slots yet.",
+  placeIn: "Place in…",
+  placeFor: (title) => `Place “${title}” in a free cell`,
+  noFreeCell: "No free cell",
+  allScheduled: "Every published proposal has a cell.",
+  noProposals: "No published proposals yet.",
+  pickedUp: (title) => `Picked up “${title}”. Arrow keys choose a cell, Enter drops it there, Escape cancels.`,
+  cancelled: "Move cancelled.",
+  network: "The server could not be reached. Check the connection and try again.",
+  unexpected: (status) => `Unexpected answer from the server (${status}).`,
+};
+
+const MIME = "application/x-unconf-proposal";
+const data = JSON.parse(document.getElementById("schedule-data").textContent);
+const API = data.api;
+
+const $ = (selector) => document.querySelector(selector);
+const grid = $("#sc-grid");
+const state = {
+  schedule: null,
+  proposals: [],
+  clashes: { clash_total: 0, slots: [] },
+  busy: false,
+  dragging: false,
+  carrying: null, // {id, title} while a session is moved with the keyboard
+  renderPending: false,
+  lastRooms: "",
+  lastSlots: "",
+};
+
+// --- small helpers -----------------------------------------------------------------------------
+
+function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") element.className = value;
+    else if (key === "text") element.textContent = value;
+    else if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
+    else element.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+const bdi = (text) => h("bdi", { text });
+
+const timeFormat = new Intl.DateTimeFormat(undefined, {
+  timeZone: data.time_zone,
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+const dayFormat = new Intl.DateTimeFormat(undefined, {
+  timeZone: data.time_zone,
+  weekday: "short",
+  day: "numeric",
+  month: "short",
+});
+
+const timeRange = (slot) =>
+  `${timeFormat.format(new Date(slot.starts_at))}–${timeFormat.format(new Date(slot.ends_at))}`;
+const slotName = (slot) => slot.label || timeRange(slot);
+// Slot times come with the server's offset: their first 16 characters are its wall time.
+const wallTime = (iso) => iso.slice(0, 16);
+
+function addMinutes(wall, minutes) {
+  const moment = new Date(`${wall}:00Z`);
+  moment.setUTCMinutes(moment.getUTCMinutes() + minutes);
+  return moment.toISOString().slice(0, 16);
+}
+
+const minutesBetween = (a, b) => Math.round((new Date(b) - new Date(a)) / 60000);
+
+// --- talking to the API ------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, body) {
+    let message = T.unexpected(status);
+    if (body && body.detail) message = body.detail;
+    else if (body && typeof body === "object")
+      message = Object.values(body)
+        .map((problems) => [].concat(problems).join(" "))
+        .join(" ");
+    super(message);
+    this.status = status;
+  }
+}
+
+function csrfToken() {
+  const name = data.csrf_cookie || "csrftoken";
+  const match = document.cookie.match(new RegExp(`(?:^|;\\s*)${name}=([^;]+)`));
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+async function api(method, path, body) {
+  const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (method !== "GET") options.headers["X-CSRFToken"] = csrfToken();
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch {
+    throw new ApiError(0, { detail: T.network });
+  }
+  const payload = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, payload);
+  return payload;
+}
+
+async function refresh() {
+  const [schedule, clashes, proposals] = await Promise.all([
+    api("GET", `${API}/schedule`),
+    api("GET", `${API}/schedule/clashes`),
+    api("GET", `${API}/proposals?order=top`),
+  ]);
+  state.schedule = schedule;
+  state.clashes = clashes;
+  state.proposals = proposals;
+  render();
+}
+
+let refreshTimer = null;
+function refreshSoon(delay = 1200) {
+  if (refreshTimer) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    refresh().catch(() => {});
+  }, delay);
+}
+
+function say(text, kind = "ok") {
+  const box = $("#sc-message");
+  box.textContent = text;
+  box.dataset.kind = kind;
+  box.setAttribute("role", kind === "error" ? "alert" : "status");
+  box.hidden = !text;
+}
+
+function announce(text) {
+  $("#sc-announce").textContent = text;
+}
+
+function setBusy(busy) {
+  state.busy = busy;
+  document.body.classList.toggle("sc-busy", busy);
+  $(".sc-board").setAttribute("aria-busy", busy ? "true" : "false");
+  renderToolbar();
+}
+
+async function run(task, success) {
+  if (state.busy) return;
+  setBusy(true);
+  try {
+    const result = await task();
+    await refresh();
+    if (success) say(typeof success === "function" ? success(result) : success);
+  } catch (error) {
+    say(error.message, "error");
+    await refresh().catch(() => {});
+  } finally {
+    setBusy(false);
+  }
+}
+
+// --- derived views of the state ----------------------------------------------------------------
+
+function titleOf(id) {
+  const session = state.schedule?.sessions.find((s) => s.proposal === Number(id));
+  if (session) return session.title;
+  const proposal = state.proposals.find((p) => p.id === Number(id));
+  return proposal ? proposal.title : "";
+}
+
+function clashVotersBySession() {
+  const shared = new Map();
+  for (const slot of state.clashes.slots) {
+    for (const pair of slot.pairs) {
+      for (const id of pair.sessions) shared.set(id, (shared.get(id) || 0) + pair.voters);
+    }
+  }
+  return shared;
+}
+
+function sessionsInRoom(roomId) {
+  return state.schedule.sessions.filter((s) => s.room === roomId).length;
+}
+
+function sessionsInSlot(slotId) {
+  return state.schedule.sessions.filter((s) => s.slot === slotId).length;
+}
+
+// --- rendering ---------------------------------------------------------------------------------
+
+function render() {
+  if (!state.schedule) return;
+  if (state.dragging || state.carrying) {
+    state.renderPending = true;
+    return;
+  }
+  state.renderPending = false;
+  const focused = document.activeElement?.dataset?.key;
+  renderToolbar();
+  renderGrid();
+  renderUnscheduled();
+  renderRooms();
+  renderSlots();
+  if (focused) {
+    const again = document.querySelector(`[data-key="${CSS.escape(focused)}"]`);
+    if (again && again !== document.activeElement) again.focus({ preventScroll: true });
+  }
+}
+
+function renderToolbar() {
+  const schedule = state.schedule;
+  if (!schedule) return;
+  const pill = $("#sc-state");
+  pill.dataset.state = schedule.published ? "published" : "draft";
+  pill.textContent = schedule.published ? T.published : T.draft;
+
+  const clash = $("#sc-clash-metric");
+  $("#sc-clash-total").textContent = String(schedule.clash_total ?? 0);
+  clash.dataset.level = schedule.sessions.length === 0 ? "none" : schedule.clash_total > 0 ? "bad" : "good";
+
+  const over = $("#sc-over-metric");
+  $("#sc-over-total").textContent = String(schedule.over_capacity.length);
+  over.dataset.level =
+    schedule.sessions.length === 0 ? "none" : schedule.over_capacity.length > 0 ? "warn" : "good";
+
+  const cells = schedule.rooms.length * schedule.slots.length;
+  $("#sc-filled").textContent = `${schedule.sessions.length} / ${cells}`;
+
+  const generate = $("#sc-generate");
+  generate.textContent = schedule.sessions.length ? T.regenerate : T.generate;
+  generate.disabled = state.busy || cells === 0;
+
+  const publish = $("#sc-publish");
+  publish.textContent = schedule.published ? T.unpublish : T.publish;
+  publish.classList.toggle("sc-btn-publish", !schedule.published);
+  publish.disabled = state.busy || (!schedule.published && schedule.sessions.length === 0);
+}
+
+function renderGrid() {
+  const { rooms, slots, sessions } = state.schedule;
+  const empty = $("#sc-empty");
+  const openWhy = new Set(
+    [...grid.querySelectorAll("details[open]")].map((details) => details.closest("[data-proposal]").dataset.proposal),
+  );
+  grid.replaceChildren();
+  if (!rooms.length || !slots.length) {
+    empty.textContent = T.noRoomsOrSlots;
+    empty.hidden = false;
+    return;
+  }
+  empty.textContent = T.notGenerated;
+  empty.hidden = sessions.length > 0;
+
+  const at = new Map(sessions.map((s) => [`${s.room}:${s.slot}`, s]));
+  const over = new Set(state.schedule.over_capacity);
+  const shared = clashVotersBySession();
+  const pairsBySlot = new Map(state.clashes.slots.map((entry) => [entry.slot, entry.pairs]));
+  const days = new Set(slots.map((slot) => dayFormat.format(new Date(slot.starts_at))));
+
+  grid.append(
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col", class: "sc-corner", text: T.slotColumn }),
+        rooms.map((room) =>
+          h(
+            "th",
+            { scope: "col", class: "sc-room-head" },
+            h("span", { class: "sc-room-name" }, bdi(room.name)),
+            h("span", { class: "sc-room-seats", text: T.seats(room.capacity) }),
+          ),
+        ),
+      ),
+    ),
+  );
+  const body = h("tbody");
+  slots.forEach((slot, row) => {
+    const pairs = pairsBySlot.get(slot.id) || [];
+    const head = h(
+      "th",
+      { scope: "row", class: "sc-slot-head" },
+      h("span", { class: "sc-slot-label" }, bdi(slotName(slot))),
+      h("span", { class: "sc-slot-time", text: slot.label ? timeRange(slot) : "" }),
+      days.size > 1 ? h("span", { class: "sc-slot-day", text: dayFormat.format(new Date(slot.starts_at)) }) : null,
+    );
+    const cells = rooms.map((room, col) => {
+      const session = at.get(`${room.id}:${slot.id}`);
+      return h(
+        "td",
+        {
+          class: session ? "sc-cell" : "sc-cell sc-cell-free",
+          tabindex: "-1",
+          "data-room": room.id,
+          "data-slot": slot.id,
+          "data-row": row,
+          "data-col": col,
+          "data-key": `cell-${room.id}-${slot.id}`,
+          "aria-label": T.cellLabel(room.name, slotName(slot), session ? session.title : ""),
+        },
+        session
+          ? sessionCard(session, { room, slot, over: over.has(session.proposal), shared, open: openWhy })
+          : h("span", { class: "sc-free", text: T.free }),
+      );
+    });
+    body.append(h("tr", { class: pairs.length ? "sc-row sc-row-clash" : "sc-row" }, head, cells));
+    if (pairs.length) body.append(clashRow(pairs, rooms.length));
+  });
+  grid.append(body);
+}
+
+function sessionCard(session, { room, slot, over, shared, open }) {
+  const { rooms, slots } = state.schedule;
+  const id = session.proposal;
+  const clashVoters = shared.get(id) || 0;
+  const classes = ["sc-card"];
+  if (session.pinned) classes.push("sc-card-pinned");
+  if (clashVoters) classes.push("sc-card-clash");
+  if (over) classes.push("sc-card-over");
+  const why = h(
+    "details",
+    { class: "sc-why", open: open.has(String(id)) },
+    h("summary", { text: T.why }),
+    h("p", { text: session.explanation }),
+  );
+  return h(
+    "article",
+    {
+      class: classes.join(" "),
+      draggable: "true",
+      tabindex: "0",
+      "data-proposal": id,
+      "data-key": `card-${id}`,
+      "aria-describedby": "sc-help",
+    },
+    h(
+      "div",
+      { class: "sc-card-head" },
+      h("h3", { class: "sc-card-title" }, bdi(session.title)),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "sc-pin",
+          "aria-pressed": session.pinned ? "true" : "false",
+          "aria-label": T.pinFor(session.title),
+          "data-key": `pin-${id}`,
+          onclick: () => togglePin(session),
+        },
+        h("span", { class: "sc-pin-icon", "aria-hidden": "true" }),
+        session.pinned ? T.pinned : T.pin,
+      ),
+    ),
+    h(
+      "p",
+      { class: "sc-card-meta" },
+      h("span", { class: "sc-voters", text: T.voters(session.voters) }),
+      over ? h("span", { class: "sc-badge sc-badge-over", title: T.over(session.voters, room.capacity), text: T.overShort }) : null,
+      clashVoters ? h("span", { class: "sc-badge sc-badge-clash", text: T.clashBadge(clashVoters) }) : null,
+    ),
+    h(
+      "div",
+      { class: "sc-card-move" },
+      select(
+        { "aria-label": T.roomFor(session.title), "data-key": `room-${id}`, class: "sc-select-room" },
+        rooms.map((r) => [r.id, r.name]),
+        room.id,
+        (value) => place(id, { room: Number(value) }, T.moved(session.title)),
+      ),
+      select(
+        { "aria-label": T.slotFor(session.title), "data-key": `slot-${id}`, class: "sc-select-slot" },
+        slots.map((t) => [t.id, slotName(t)]),
+        slot.id,
+        (value) => place(id, { slot: Number(value) }, T.moved(session.title)),
+      ),
+    ),
+    h(
+      "div",
+      { class: "sc-card-foot" },
+      why,
+      h("button", {
+        type: "button",
+        class: "sc-remove",
+        text: T.remove,
+        "aria-label": T.removeFor(session.title),
+        "data-key": `remove-${id}`,
+        onclick: () => removeSession(session),
+      }),
+    ),
+  );
+}
+
+function select(attributes, options, selected, onChange) {
+  const element = h("select", attributes);
+  for (const [value, text] of options) {
+    const option = h("option", { value, text });
+    if (value === selected) option.selected = true;
+    element.append(option);
+  }
+  element.addEventListener("change", () => onChange(element.value));
+  return element;
+}
+
+function clashRow(pairs, columns) {
+  const list = h(
+    "ul",
+    { class: "sc-pairs" },
+    pairs.map((pair) => {
+      const [a, b] = pair.sessions;
+      const item = h(
+        "li",
+        { class: "sc-pair", "data-a": a, "data-b": b },
+        h("span", { class: "sc-pair-titles" }, "“", bdi(titleOf(a)), "” × “", bdi(titleOf(b)), "”"),
+        h("span", { class: "sc-pair-count", text: T.pair(pair.voters) }),
+      );
+      item.addEventListener("mouseenter", () => highlight([a, b], true));
+      item.addEventListener("mouseleave", () => highlight([a, b], false));
+      return item;
+    }),
+  );
+  return h(
+    "tr",
+    { class: "sc-clash-row" },
+    h("td", { colspan: columns + 1 }, h("span", { class: "sc-pairs-intro", text: T.clashesIn(pairs.length) }), list),
+  );
+}
+
+function highlight(ids, on) {
+  for (const id of ids) {
+    grid.querySelector(`[data-key="card-${id}"]`)?.classList.toggle("sc-card-highlight", on);
+  }
+}
+
+function freeCells() {
+  const { rooms, slots, sessions } = state.schedule;
+  const taken = new Set(sessions.map((s) => `${s.room}:${s.slot}`));
+  const cells = [];
+  for (const slot of slots) {
+    for (const room of rooms) {
+      if (!taken.has(`${room.id}:${slot.id}`)) cells.push({ room, slot });
+    }
+  }
+  return cells;
+}
+
+function renderUnscheduled() {
+  const list = $("#sc-unscheduled");
+  const scheduled = new Set(state.schedule.sessions.map((s) => s.proposal));
+  const published = state.proposals.filter((p) => p.status === "published");
+  const waiting = published
+    .filter((p) => !scheduled.has(p.id))
+    .sort((a, b) => (b.dots ?? 0) - (a.dots ?? 0) || (b.voters ?? 0) - (a.voters ?? 0) || a.id - b.id);
+  list.replaceChildren();
+  if (!waiting.length) {
+    list.append(h("li", { class: "sc-none", text: published.length ? T.allScheduled : T.noProposals }));
+    return;
+  }
+  const free = freeCells();
+  for (const proposal of waiting) {
+    const picker = h("select", { "aria-label": T.placeFor(proposal.title), "data-key": `place-${proposal.id}` });
+    picker.append(h("option", { value: "", text: free.length ? T.placeIn : T.noFreeCell }));
+    for (const { room, slot } of free) {
+      picker.append(h("option", { value: `${room.id}:${slot.id}`, text: `${room.name} · ${slotName(slot)}` }));
+    }
+    picker.disabled = !free.length;
+    picker.addEventListener("change", () => {
+      if (!picker.value) return;
+      const [room, slot] = picker.value.split(":").map(Number);
+      place(proposal.id, { room, slot }, T.added(proposal.title));
+    });
+    list.append(
+      h(
+        "li",
+        {
+          class: "sc-u-item",
+          draggable: "true",
+          tabindex: "0",
+          "data-proposal": proposal.id,
+          "data-key": `u-${proposal.id}`,
+          "aria-describedby": "sc-help",
+        },
+        h("span", { class: "sc-u-title" }, bdi(proposal.title)),
+        h("span", {
+          class: "sc-u-meta",
+          text: proposal.dots === undefined ? "" : `${T.dots(proposal.dots)} · ${T.voters(proposal.voters)}`,
+        }),
+        picker,
+      ),
+    );
+  }
+}
+
+function renderRooms() {
+  const rooms = state.schedule.rooms;
+  const key = JSON.stringify(rooms);
+  if (key === state.lastRooms) return;
+  state.lastRooms = key;
+  const list = $("#sc-rooms");
+  list.replaceChildren();
+  if (!rooms.length) list.append(h("li", { class: "sc-none", text: T.noRooms }));
+  for (const room of rooms) {
+    const name = h("input", {
+      name: "name",
+      value: room.name,
+      maxlength: 80,
+      required: true,
+      "aria-label": T.roomName,
+      "data-key": `room-name-${room.id}`,
+      autocomplete: "off",
+    });
+    const capacity = h("input", {
+      name: "capacity",
+      type: "number",
+      min: 1,
+      max: 100000,
+      value: room.capacity,
+      "aria-label": T.capacity,
+      "data-key": `room-capacity-${room.id}`,
+      class: "sc-capacity",
+    });
+    const save = h("button", { type: "submit", class: "sc-btn sc-btn-small", text: T.save, disabled: true });
+    const form = h(
+      "form",
+      { class: "sc-edit-row sc-edit-room", novalidate: true },
+      name,
+      capacity,
+      save,
+      h("button", {
+        type: "button",
+        class: "sc-btn sc-btn-small sc-btn-danger",
+        text: T.delete,
+        "aria-label": T.deleteRoom(room.name),
+        onclick: () => deleteRoom(room),
+      }),
+    );
+    form.addEventListener("input", () => {
+      save.disabled = name.value.trim() === room.name && Number(capacity.value) === room.capacity;
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const change = { name: name.value.trim(), capacity: Number(capacity.value) };
+      run(() => api("PATCH", `${API}/rooms/${room.id}`, change), T.roomSaved(change.name));
+    });
+    list.append(h("li", {}, form));
+  }
+}
+
+function renderSlots() {
+  const slots = state.schedule.slots;
+  const key = JSON.stringify(slots);
+  if (key === state.lastSlots) return;
+  state.lastSlots = key;
+  const list = $("#sc-slots");
+  list.replaceChildren();
+  if (!slots.length) list.append(h("li", { class: "sc-none", text: T.noSlots }));
+  for (const slot of slots) {
+    const label = h("input", {
+      name: "label",
+      value: slot.label,
+      maxlength: 80,
+      placeholder: timeRange(slot),
+      "aria-label": T.label,
+      "data-key": `slot-label-${slot.id}`,
+      autocomplete: "off",
+    });
+    const starts = h("input", {
+      name: "starts_at",
+      type: "datetime-local",
+      value: wallTime(slot.starts_at),
+      "aria-label": T.starts,
+      "data-key": `slot-starts-${slot.id}`,
+    });
+    const ends = h("input", {
+      name: "ends_at",
+      type: "datetime-local",
+      value: wallTime(slot.ends_at),
+      "aria-label": T.ends,
+      "data-key": `slot-ends-${slot.id}`,
+    });
+    const save = h("button", { type: "submit", class: "sc-btn sc-btn-small", text: T.save, disabled: true });
+    const form = h(
+      "form",
+      { class: "sc-edit-row sc-edit-slot", novalidate: true },
+      label,
+      save,
+      h("button", {
+        type: "button",
+        class: "sc-btn sc-btn-small sc-btn-danger",
+        text: T.delete,
+        "aria-label": T.deleteSlot(slotName(slot)),
+        onclick: () => deleteSlot(slot),
+      }),
+      h("div", { class: "sc-slot-times" }, starts, ends),
+    );
+    form.addEventListener("input", () => {
+      save.disabled =
+        label.value.trim() === slot.label &&
+        starts.value === wallTime(slot.starts_at) &&
+        ends.value === wallTime(slot.ends_at);
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const change = { label: label.value.trim(), starts_at: starts.value, ends_at: ends.value };
+      run(() => api("PATCH", `${API}/slots/${slot.id}`, change), (saved) => T.slotSaved(slotName(saved)));
+    });
+    list.append(h("li", {}, form));
+  }
+  prefillNextSlot();
+}
+
+function prefillNextSlot() {
+  const form = $("#sc-slot-form");
+  const slots = state.schedule.slots;
+  if (!slots.length || form.contains(document.activeElement)) return;
+  const last = slots[slots.length - 1];
+  const length = minutesBetween(last.starts_at, last.ends_at);
+  form.elements.starts_at.value = wallTime(last.ends_at);
+  form.elements.ends_at.value = addMinutes(wallTime(last.ends_at), length);
+}
+
+// --- actions -----------------------------------------------------------------------------------
+
+function place(id, change, message) {
+  return run(() => api("PATCH", `${API}/schedule/sessions/${id}`, change), message);
+}
+
+function togglePin(session) {
+  const pinned = !session.pinned;
+  place(session.proposal, { pinned }, pinned ? T.pinnedMessage(session.title) : T.unpinnedMessage(session.title));
+}
+
+function removeSession(session) {
+  run(() => api("DELETE", `${API}/schedule/sessions/${session.proposal}`), T.removed(session.title));
+}
+
+function deleteRoom(room) {
+  const count = sessionsInRoom(room.id);
+  if (count && !window.confirm(T.confirmDeleteRoom(room.name, count))) return;
+  run(() => api("DELETE", `${API}/rooms/${room.id}`), T.roomDeleted(room.name));
+}
+
+function deleteSlot(slot) {
+  const count = sessionsInSlot(slot.id);
+  if (count && !window.confirm(T.confirmDeleteSlot(slotName(slot), count))) return;
+  run(() => api("DELETE", `${API}/slots/${slot.id}`), T.slotDeleted(slotName(slot)));
+}
+
+function generatedMessage(result) {
+  let text = T.generated(result.sessions.length, result.clash_total, result.unscheduled.length);
+  if (result.dropped_pins.length) text += T.droppedPins(result.dropped_pins.map((id) => `“${titleOf(id)}”`).join(", "));
+  return text;
+}
+
+$("#sc-generate").addEventListener("click", () => {
+  if (state.schedule.published && !window.confirm(T.confirmRegenerate)) return;
+  run(() => api("POST", `${API}/schedule/generate`), generatedMessage);
+});
+
+$("#sc-publish").addEventListener("click", () => {
+  const publishing = !state.schedule.published;
+  run(
+    () => api("POST", `${API}/schedule/${publishing ? "publish" : "unpublish"}`),
+    publishing ? T.publishedMessage : T.unpublishedMessage,
+  );
+});
+
+$("#sc-room-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const room = { name: form.elements.name.value.trim(), capacity: Number(form.elements.capacity.value) };
+  run(async () => {
+    const created = await api("POST", `${API}/rooms`, room);
+    form.reset();
+    return created;
+  }, (created) => T.roomAdded(created.name));
+});
+
+$("#sc-slot-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const slot = {
+    label: form.elements.label.value.trim(),
+    starts_at: form.elements.starts_at.value,
+    ends_at: form.elements.ends_at.value,
+  };
+  run(async () => {
+    const created = await api("POST", `${API}/slots`, slot);
+    form.elements.label.value = "";
+    form.elements.label.blur();
+    return created;
+  }, (created) => T.slotAdded(slotName(created)));
+});
+
+// --- drag and drop -----------------------------------------------------------------------------
+
+function dropOnCell(id, cell) {
+  const room = Number(cell.dataset.room);
+  const slot = Number(cell.dataset.slot);
+  const session = state.schedule.sessions.find((s) => s.proposal === Number(id));
+  if (session && session.room === room && session.slot === slot) return;
+  const title = titleOf(id);
+  return place(id, { room, slot }, session ? T.moved(title) : T.added(title));
+}
+
+document.addEventListener("dragstart", (event) => {
+  const item = event.target.closest?.("[draggable='true'][data-proposal]");
+  if (!item) return;
+  state.dragging = true;
+  event.dataTransfer.setData(MIME, item.dataset.proposal);
+  event.dataTransfer.setData("text/plain", titleOf(item.dataset.proposal));
+  event.dataTransfer.effectAllowed = "move";
+  item.classList.add("sc-dragging");
+  grid.classList.add("sc-drag-on");
+});
+
+document.addEventListener("dragend", (event) => {
+  event.target.classList?.remove("sc-dragging");
+  grid.classList.remove("sc-drag-on");
+  grid.querySelectorAll(".sc-drop").forEach((cell) => cell.classList.remove("sc-drop"));
+  state.dragging = false;
+  if (state.renderPending) render();
+});
+
+grid.addEventListener("dragover", (event) => {
+  const cell = event.target.closest("td.sc-cell");
+  if (!cell || !event.dataTransfer.types.includes(MIME)) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = "move";
+  cell.classList.add("sc-drop");
+});
+
+grid.addEventListener("dragleave", (event) => {
+  const cell = event.target.closest("td.sc-cell");
+  if (cell && !cell.contains(event.relatedTarget)) cell.classList.remove("sc-drop");
+});
+
+grid.addEventListener("drop", (event) => {
+  const cell = event.target.closest("td.sc-cell");
+  const id = event.dataTransfer.getData(MIME);
+  if (!cell || !id) return;
+  event.preventDefault();
+  cell.classList.remove("sc-drop");
+  state.dragging = false;
+  dropOnCell(id, cell);
+});
+
+// --- the same with the keyboard: Space picks up, arrows choose, Enter drops, Escape cancels ----
+
+function cellAt(row, col) {
+  return grid.querySelector(`td.sc-cell[data-row="${row}"][data-col="${col}"]`);
+}
+
+function pickUp(item) {
+  const id = item.dataset.proposal;
+  state.carrying = { id, title: titleOf(id), from: item.dataset.key };
+  grid.classList.add("sc-carrying");
+  item.classList.add("sc-dragging");
+  const start = item.closest("td.sc-cell") || cellAt(0, 0);
+  start?.focus();
+  announce(T.pickedUp(state.carrying.title));
+}
+
+function putDown({ cancelled }) {
+  const carrying = state.carrying;
+  state.carrying = null;
+  grid.classList.remove("sc-carrying");
+  document.querySelectorAll(".sc-dragging").forEach((item) => item.classList.remove("sc-dragging"));
+  if (cancelled) {
+    announce(T.cancelled);
+    if (state.renderPending) render();
+    document.querySelector(`[data-key="${CSS.escape(carrying.from)}"]`)?.focus();
+  }
+  return carrying;
+}
+
+function onItemKey(event) {
+  if (state.carrying || state.busy) return;
+  const item = event.target;
+  if (!item.matches?.("[draggable='true'][data-proposal]")) return;
+  if (event.key === " " || event.key === "Enter") {
+    event.preventDefault();
+    pickUp(item);
+  }
+}
+
+grid.addEventListener("keydown", (event) => {
+  if (!state.carrying) {
+    onItemKey(event);
+    return;
+  }
+  const cell = event.target.closest("td.sc-cell");
+  if (!cell) return;
+  const row = Number(cell.dataset.row);
+  const col = Number(cell.dataset.col);
+  const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+  if (moves[event.key]) {
+    event.preventDefault();
+    const [dr, dc] = moves[event.key];
+    cellAt(row + dr, col + dc)?.focus();
+  } else if (event.key === "Enter" || event.key === " ") {
+    event.preventDefault();
+    const carrying = putDown({ cancelled: false });
+    // Keyboard users keep their place: focus follows the session to its new cell.
+    Promise.resolve(dropOnCell(carrying.id, cell)).then(() => {
+      const moved = grid.querySelector(`[data-key="card-${carrying.id}"]`);
+      (moved || document.querySelector(`[data-key="${CSS.escape(carrying.from)}"]`) || cell).focus();
+    });
+  } else if (event.key === "Escape") {
+    event.preventDefault();
+    putDown({ cancelled: true });
+  } else if (event.key === "Tab") {
+    putDown({ cancelled: true });
+  }
+});
+
+$("#sc-unscheduled").addEventListener("keydown", onItemKey);
+
+// --- live updates ------------------------------------------------------------------------------
+
+function showStatus(status) {
+  const live = $("#sc-live");
+  live.dataset.state = status;
+  $("#sc-live-text").textContent = T.status[status] || status;
+}
+
+connectFeed(data.slug, {
+  onStatus: showStatus,
+  onState(message) {
+    if (message.type === "snapshot") {
+      if (message.schedule) state.schedule = message.schedule;
+      if (Array.isArray(message.proposals)) state.proposals = message.proposals;
+      render();
+      refreshSoon(); // the clash pairs are not in the snapshot
+    } else if (message.type === "tally") {
+      refreshSoon(2000); // votes move clashes and voter counts; catch up a little later
+    }
+  },
+});
+
+refresh().catch((error) => say(error.message, "error"));
