@@ -235,3 +235,24 @@ def test_withdrawing_a_proposal_refunds_every_dot_on_it(event):
     assert list(
         LedgerEntry.objects.filter(proposal=proposal).values_list("dots_before", "dots_after", "cause")
     ) == [(0, 1, "vote"), (1, 0, "withdrawn")]
+
+
+def test_votes_on_unknown_or_closed_proposals_are_refused_but_dots_can_be_taken_back(event, org_client):
+    published, pending = factories.make_proposals(event, 2)
+    attendee, client, _ = factories.join(event)
+    org_client.patch(f"/api/events/{event.slug}/proposals/{pending.pk}", {"status": "pending"}, format="json")
+    services.set_dots(attendee=attendee, proposal_id=published.pk, dots=1)
+    other_event_proposal = factories.make_proposals(factories.make_event(), 1)[0]
+
+    unknown = client.put(f"/api/events/{event.slug}/votes/999999", {"dots": 1}, format="json")
+    foreign = client.put(
+        f"/api/events/{event.slug}/votes/{other_event_proposal.pk}", {"dots": 0}, format="json"
+    )
+    pending_vote = client.put(f"/api/events/{event.slug}/votes/{pending.pk}", {"dots": 1}, format="json")
+    taken_back = client.delete(f"/api/events/{event.slug}/votes/{published.pk}")
+
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+    assert (foreign.status_code, foreign.json()["code"]) == (404, "not_found")
+    assert (pending_vote.status_code, pending_vote.json()["code"]) == (409, "conflict")
+    assert taken_back.json()["votes"] == {}
+    assert counters(event) == recount(event) == {}

@@ -391,7 +391,9 @@ def set_dots(*, attendee: Attendee, proposal_id: int, dots: int) -> bool:
     """Set (never add) the attendee's dots on a proposal. Idempotent; returns whether it changed.
 
     The budget and the per-proposal cap hold whatever arrives at once: the attendee row is
-    locked for the check-and-write, and the unique constraint backs it up.
+    locked for the check-and-write, and the unique constraint backs it up. This is the hot
+    path of a full hall, so it reads the attendee's dots once and checks the proposal in the
+    same statement that moves its counters.
     """
     with transaction.atomic():
         event = _lock_event_shared(attendee.event_id)
@@ -399,43 +401,42 @@ def set_dots(*, attendee: Attendee, proposal_id: int, dots: int) -> bool:
             raise VotingClosed()
         if not 0 <= dots <= event.max_dots_per_proposal:
             raise InvalidDots(f"Dots on one proposal must be between 0 and {event.max_dots_per_proposal}.")
-        Attendee.objects.select_for_update().filter(pk=attendee.pk).get()
-        proposal = Proposal.objects.filter(pk=proposal_id, event=event).first()
-        if proposal is None:
-            raise NotFound("No such proposal in this event.")
-        vote = Vote.objects.filter(attendee=attendee, proposal=proposal).first()
-        before = vote.dots if vote else 0
+        Attendee.objects.select_for_update().filter(pk=attendee.pk).values_list("pk").get()
+        held = dict(Vote.objects.filter(attendee=attendee).values_list("proposal_id", "dots"))
+        before = held.get(proposal_id, 0)
+        in_event = Proposal.objects.filter(pk=proposal_id, event=event)
         if dots == before:
+            if before == 0 and not in_event.exists():
+                raise NotFound("No such proposal in this event.")
             return False
-        if dots > before and proposal.status != ProposalStatus.PUBLISHED:
-            raise Conflict("This proposal is not open for votes.")
-        used = Vote.objects.filter(attendee=attendee).aggregate(total=Sum("dots"))["total"] or 0
-        if used - before + dots > event.votes_per_attendee:
+        if sum(held.values()) - before + dots > event.votes_per_attendee:
             raise BudgetExhausted()
-        if dots == 0:
-            vote.delete()
-        elif vote is None:
-            Vote.objects.create(event=event, attendee=attendee, proposal=proposal, dots=dots)
-        else:
-            vote.dots = dots
-            vote.save(update_fields=["dots", "updated_at"])
-        Proposal.objects.filter(pk=proposal.pk).update(
+        # Taking dots back is always allowed; adding needs a published proposal.
+        votable = in_event.filter(status=ProposalStatus.PUBLISHED) if dots > before else in_event
+        moved = votable.update(
             dots=F("dots") + (dots - before), voters=F("voters") + (int(dots > 0) - int(before > 0))
         )
+        if not moved:
+            if in_event.exists():
+                raise Conflict("This proposal is not open for votes.")
+            raise NotFound("No such proposal in this event.")
+        mine = Vote.objects.filter(attendee=attendee, proposal_id=proposal_id)
+        if dots == 0:
+            mine.delete()
+        elif before == 0:
+            Vote.objects.create(event=event, attendee=attendee, proposal_id=proposal_id, dots=dots)
+        else:
+            mine.update(dots=dots, updated_at=timezone.now())
         LedgerEntry.objects.create(
             event=event,
             attendee=attendee,
-            proposal=proposal,
+            proposal_id=proposal_id,
             dots_before=before,
             dots_after=dots,
             cause=LedgerCause.VOTE,
         )
         _on_commit_tally_changed(event.pk)
     return True
-
-
-def votes_of(attendee: Attendee) -> dict[int, int]:
-    return dict(Vote.objects.filter(attendee=attendee).values_list("proposal_id", "dots"))
 
 
 def replay_ledger(entries: Iterable[LedgerEntry]) -> dict[int, dict[str, int]]:
