@@ -1,31 +1,170 @@
-"""Stage (projector) and organizer console pages."""
+"""Stage (projector) and organizer console pages: thin views, the live state comes from the feed.
 
+Who may see what: the stage is public (it is on the projector anyway); the console and the
+badge sheet are for the event's organizers. Anonymous visitors are sent to the login page,
+signed-in people who do not organize the event get a 403 page that says why.
+"""
+
+import io
+from urllib.parse import urlencode
+
+import segno
 from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
 
-from .models import Event
+from .models import (
+    Badge,
+    BadgeStatus,
+    Event,
+    IdentityMode,
+    Moderation,
+    TallyVisibility,
+    normalize_code,
+)
+from .serializers import EventSerializer
+
+# Label layouts of the printable badge sheet: (columns, rows) per page.
+BADGE_LAYOUTS = {"a4": (3, 8), "letter": (2, 5)}
+QR_CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def join_url(request, event: Event, code: str | None = None) -> str:
+    """The QR target, absolute from the request's host; open events carry their event code."""
+    if code is None and event.identity_mode == IdentityMode.OPEN:
+        code = event.join_code
+    path = reverse("join-page", args=[event.slug])
+    if code:
+        path += "?" + urlencode({"code": code})
+    return request.build_absolute_uri(path)
+
+
+def _qr(url: str) -> segno.QRCode:
+    # Medium error correction (raised when it fits) survives a dusty projector lens.
+    return segno.make(url, error="m", boost_error=True)
 
 
 def stage(request, slug):
     """Full-screen live board for the projector: anyone may open it."""
     event = get_object_or_404(Event, slug=slug)
-    return render(request, "voting/stage.html", {"event": event})
+    url = join_url(request, event)
+    badge_mode = event.identity_mode == IdentityMode.BADGE
+    page_data = {
+        "slug": event.slug,
+        "name": event.name,
+        "join_url": url,
+        "host": request.get_host(),
+        "code": "" if badge_mode else event.join_code,
+        "badge_mode": badge_mode,
+    }
+    context = {
+        "event": event,
+        "join_url": url,
+        "host": request.get_host(),
+        "badge_mode": badge_mode,
+        # A PNG scaled up with pixelated rendering stays razor-sharp on any projector.
+        "qr_src": _qr(url).png_data_uri(scale=8, border=4),
+        "page_data": page_data,
+    }
+    return render(request, "voting/stage.html", context)
 
 
-def _organized_event(request, slug) -> Event | None:
+def join_qr(request, slug, fmt):
+    """The stage's QR code as a file, for slides and posters (PNG or SVG)."""
     event = get_object_or_404(Event, slug=slug)
-    return event if event.is_organizer(request.user) else None
+    if fmt not in QR_CONTENT_TYPES:
+        raise Http404
+    buffer = io.BytesIO()
+    _qr(join_url(request, event)).save(buffer, kind=fmt, scale=20 if fmt == "png" else 10, border=4)
+    response = HttpResponse(buffer.getvalue(), content_type=QR_CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'inline; filename="{event.slug}-join.{fmt}"'
+    return response
 
 
-def organize(request, slug):
-    event = _organized_event(request, slug)
-    if event is None:
+def _choices() -> dict:
+    return {
+        "identity_choices": IdentityMode.choices,
+        "visibility_choices": TallyVisibility.choices,
+        "moderation_choices": Moderation.choices,
+    }
+
+
+def _refuse(request, event: Event | None):
+    """None when the user organizes the event (or may create events); else the response to send."""
+    if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    return render(request, "voting/organize.html", {"event": event})
+    allowed = event.is_organizer(request.user) if event else request.user.is_staff
+    if allowed:
+        return None
+    context = {"event": event, "username": request.user.get_username()}
+    return render(request, "voting/console_forbidden.html", context, status=403)
+
+
+@ensure_csrf_cookie
+def events(request):
+    """The organizer's start page: the events they organize and a form to create one."""
+    refusal = _refuse(request, None)
+    if refusal:
+        return refusal
+    user = request.user
+    organized = Event.objects.all() if user.is_superuser else user.organized_events.all()
+    return render(request, "voting/organize_events.html", {"events": organized, **_choices()})
+
+
+@ensure_csrf_cookie
+def organize(request, slug):
+    """The console: settings, phases, live counts, moderation, merge, badges, exports."""
+    event = get_object_or_404(Event, slug=slug)
+    refusal = _refuse(request, event)
+    if refusal:
+        return refusal
+    page_data = {
+        "slug": event.slug,
+        "event": EventSerializer(event, context={"is_organizer": True}).data,
+        "username": request.user.get_username(),
+        "join_url": join_url(request, event),
+    }
+    context = {"event": event, "page_data": page_data, **_choices()}
+    return render(request, "voting/organize.html", context)
 
 
 def badge_sheet(request, slug):
-    event = _organized_event(request, slug)
-    if event is None:
-        return redirect_to_login(request.get_full_path())
-    return render(request, "voting/badges.html", {"event": event})
+    """Printable badges: one QR code and code per label (A4 3×8 or Letter 2×5 label sheets).
+
+    `?code=X` prints one badge (a reissued one at the help desk); `?status=unused` leaves out
+    badges already in use. Revoked badges are never printed.
+    """
+    event = get_object_or_404(Event, slug=slug)
+    refusal = _refuse(request, event)
+    if refusal:
+        return refusal
+    layout = request.GET.get("layout", "a4")
+    if layout not in BADGE_LAYOUTS:
+        layout = "a4"
+    badges = Badge.objects.filter(event=event).exclude(status=BadgeStatus.REVOKED)
+    if request.GET.get("code"):
+        badges = badges.filter(code=normalize_code(request.GET["code"]))
+    if request.GET.get("status") in (BadgeStatus.UNUSED, BadgeStatus.REDEEMED):
+        badges = badges.filter(status=request.GET["status"])
+    columns, rows = BADGE_LAYOUTS[layout]
+    per_page = columns * rows
+    labels = [
+        {
+            "code": badge.code,
+            "spaced": " ".join(badge.code[i : i + 4] for i in range(0, len(badge.code), 4)),
+            "qr": _qr(join_url(request, event, badge.code)).svg_data_uri(border=1, omitsize=True),
+        }
+        for badge in badges
+    ]
+    pages = [labels[i : i + per_page] for i in range(0, len(labels), per_page)]
+    context = {
+        "event": event,
+        "pages": pages,
+        "count": len(labels),
+        "layout": layout,
+        "host": request.get_host(),
+        "filters": request.GET.urlencode(),
+    }
+    return render(request, "voting/badges.html", context)
