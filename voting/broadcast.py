@@ -3,57 +3,127 @@
 Why it looks like this (see shared/PERFORMANCE.md): a Channels consumer per socket with its
 own layer channel costs a subscription, a queue, a task and a thread hop per message, and
 reaches a few percent of what the machine can deliver. So each process keeps ONE layer
-channel, subscribed once per event that has local sockets, and fans every message out to
-its own sockets itself; each message is serialised once per role (public / organizers).
+channel, joined once per event that has local sockets, and fans every message out to its
+own sockets itself; each message is serialised once per role (public / organizers).
 
 Producers (services, on commit, from any thread) only mark an event dirty. A per-process
 flusher builds at most `UNCONF_TALLY_PER_SECOND` messages per event: the first change after
 a quiet spell goes out at once, later ones are folded into one message at the end of the
 interval, built from the database after the last change, so the last message reflects it.
 Every message carries a version from a PostgreSQL sequence, taken before the state is read:
-whichever process sends it, a higher version never shows an older state.
+whichever process sends it, a higher version never shows an older state. A flushed message
+goes to the layer (other processes) and straight to this process's sockets, so a dead layer
+never silences the process where the change happened.
 
-A watchdog compares each watched event's fingerprint in the database with the last state
-delivered here and resends when they differ, so sockets converge even when Redis was down
-while a change happened, or a deadline passed with nobody voting.
+Every message also carries a fingerprint of the database (state part, tally part) read right
+after its version. A watchdog compares each watched event's fingerprint with what the local
+sockets were last sent and resends when they differ, so sockets converge even when Redis was
+down while another process made a change, or a deadline passed with nobody voting; a `tally`
+whose state part is newer than the last snapshot sent here (its snapshot was overtaken on the
+way) triggers a fresh local snapshot.
 """
 
 import asyncio
+import contextlib
+import hashlib
 import json
 import logging
+import re
 import weakref
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
 TALLY, STATE = 1, 2  # a state change (new snapshot) supersedes a pending tally
 WATCHDOG_SECONDS = 1.0
 RETRY_SECONDS = 1.0
+LAYER_TIMEOUT_SECONDS = 2.0
+# The in-memory layer forgets group members after a day, or at once when a message expires
+# unread; re-joining now and then costs nothing on either layer.
+REJOIN_SECONDS = 60.0
+# A tally showing a newer state than the last snapshot here: wait this long for that snapshot.
+OVERTAKEN_GRACE_SECONDS = 0.3
 
 
 def group_name(event_id: int) -> str:
-    return f"unconf.event.{event_id}"
+    """The layer group of an event, scoped to the database.
+
+    Redis pub/sub channels ignore the Redis database number, so two deployments (or two test
+    runs) sharing one Redis would otherwise hear each other's event ids.
+    """
+    from django.db import connections
+
+    database = re.sub(r"[^a-zA-Z0-9_.-]", "-", str(connections["default"].settings_dict["NAME"]))[-40:]
+    return f"unconf.{database}.event.{event_id}"
+
+
+class _InWorker(SyncToAsync):
+    # Like channels' database_sync_to_async, but always on the loop's worker pool and always
+    # closing the thread's connection after (CONN_MAX_AGE = 0 under ASGI): channels' test
+    # communicator turns its own clean-up off, which would leave connections open in threads.
+    def thread_handler(self, loop, *args, **kwargs):
+        close_old_connections()
+        try:
+            return super().thread_handler(loop, *args, **kwargs)
+        finally:
+            close_old_connections()
+
+
+def in_worker(func):
+    """Run ORM code in a worker thread (never the event loop), closing the connection after."""
+    return _InWorker(func, thread_sensitive=False)
 
 
 class Hub:
-    """Per process and event loop: local sockets per event, one layer channel, the flusher."""
+    """Per process and event loop: local sockets per event, one layer channel, flusher, watchdog.
+
+    A socket is any object with `role`, `attendee`, `version`, `ready` and
+    `async push(message, me)`; see consumers.EventFeed.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
         self.layer = get_channel_layer()
-        self.channel: str | None = None
-        self.sockets: dict[int, set] = {}
-        self.dirty: dict[int, int] = {}
-        self.me_stale: set[int] = set()
-        self.last_sent: dict[int, float] = {}
-        self.delivered: dict[int, dict] = {}  # event id -> last message delivered locally
-        self.snapshot_locks: dict[int, asyncio.Lock] = {}
-        self.wake = asyncio.Event()
-        self.tasks: list[asyncio.Task] = []
         self.interval = 1.0 / max(1, settings.UNCONF_TALLY_PER_SECOND)
+        self.channel: str | None = None
+        self.sockets: dict[int, weakref.WeakSet] = {}
+        self.joined: dict[int, float] = {}  # event id -> when its group membership was confirmed
+        self.dirty: dict[int, int] = {}  # event id -> TALLY or STATE waiting for the flusher
+        self.me_stale: set[int] = set()
+        self.next_flush: dict[int, float] = {}
+        # Per event with local sockets: the newest message fanned out to all of them, when,
+        # [state, tally, snapshot version] every one of them is known to show at least, and
+        # the newest snapshot (for connects and resyncs).
+        self.delivered: dict[int, dict] = {}
+        self.delivered_at: dict[int, float] = {}
+        self.shown: dict[int, list] = {}
+        self.snapshots: dict[int, dict] = {}
+        self.snapshot_locks: dict[int, asyncio.Lock] = {}
+        self.fan_out_locks: dict[int, asyncio.Lock] = {}
+        self.refreshing: set[int] = set()
+        self.background: set[asyncio.Task] = set()
+        self.wake = asyncio.Event()
+        self.join_lock = asyncio.Lock()
+        self.layer_down_until = 0.0
+        self.tasks: dict[str, asyncio.Task] = {}
+
+    def _start(self) -> None:
+        """Start (or restart, should one have died) the flusher and the watchdog."""
+        for name, work in (("flusher", self._flusher), ("watchdog", self._watchdog)):
+            task = self.tasks.get(name)
+            if task is None or task.done():
+                self.tasks[name] = self.loop.create_task(work(), name=f"unconf-{name}")
+
+    def _layer_failed(self, what: str) -> None:
+        # One warning per outage, not one per message or per second.
+        if self.loop.time() >= self.layer_down_until:
+            logger.warning("Channel layer unavailable (%s); local sockets still get updates", what)
+        self.layer_down_until = self.loop.time() + RETRY_SECONDS
 
     # --- producers ---------------------------------------------------------------------------
 
@@ -61,15 +131,8 @@ class Hub:
         self.dirty[event_id] = max(kind, self.dirty.get(event_id, 0))
         if me_stale:
             self.me_stale.add(event_id)
-        self._ensure_tasks()
+        self._start()
         self.wake.set()
-
-    def _ensure_tasks(self) -> None:
-        if not self.tasks:
-            self.tasks = [
-                self.loop.create_task(self._flusher()),
-                self.loop.create_task(self._watchdog()),
-            ]
 
     async def _flusher(self) -> None:
         while True:
@@ -77,42 +140,50 @@ class Hub:
             self.wake.clear()
             while self.dirty:
                 now = self.loop.time()
-                due = [e for e in self.dirty if now - self.last_sent.get(e, -1e9) >= self.interval]
+                due = [e for e in self.dirty if now >= self.next_flush.get(e, 0.0)]
                 if not due:
-                    wait = min(self.last_sent[e] + self.interval for e in self.dirty) - now
-                    await asyncio.sleep(max(wait, 0.001))
+                    wait = min(self.next_flush[e] for e in self.dirty) - now
+                    # Wake early too: a first change of another event must not wait for this one.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wake.wait(), timeout=max(wait, 0.001))
+                    self.wake.clear()
                     continue
                 for event_id in due:
-                    kind = self.dirty.pop(event_id)
-                    me_stale = event_id in self.me_stale
-                    self.me_stale.discard(event_id)
-                    self.last_sent[event_id] = self.loop.time()
-                    try:
-                        await self.publish(event_id, kind, me_stale)
-                    except Exception:  # Redis or the database away: keep it dirty and retry
-                        logger.warning("Broadcast for event %s failed; retrying", event_id, exc_info=True)
-                        self.dirty[event_id] = max(kind, self.dirty.get(event_id, 0))
-                        self.last_sent[event_id] = self.loop.time() + RETRY_SECONDS
-                        if me_stale:
-                            self.me_stale.add(event_id)
+                    await self._flush(event_id)
 
-    async def publish(self, event_id: int, kind: int, me_stale: bool = False) -> None:
-        message = await sync_to_async(build_message, thread_sensitive=False)(event_id, kind, me_stale)
+    async def _flush(self, event_id: int) -> None:
+        kind = self.dirty.pop(event_id)
+        me_stale = event_id in self.me_stale
+        self.me_stale.discard(event_id)
+        self.next_flush[event_id] = self.loop.time() + self.interval
+        try:
+            message = await in_worker(build_message)(event_id, kind, me_stale)
+        except Exception:  # the database is away: keep the event dirty and try again
+            logger.warning("Could not build the broadcast of event %s; retrying", event_id, exc_info=True)
+            self.dirty[event_id] = max(kind, self.dirty.get(event_id, 0))
+            if me_stale:
+                self.me_stale.add(event_id)
+            self.next_flush[event_id] = self.loop.time() + RETRY_SECONDS
+            return
         if message is None:
             return
-        await self.layer.group_send(group_name(event_id), message)
+        try:
+            await asyncio.wait_for(
+                self.layer.group_send(group_name(event_id), message), timeout=LAYER_TIMEOUT_SECONDS
+            )
+        except Exception:  # other processes' watchdogs will catch up from the database
+            self._layer_failed("send")
+        # Our own copy comes back through the layer too and is then dropped by its version.
+        await self.deliver(message)
 
     # --- subscribers -------------------------------------------------------------------------
 
     async def subscribe(self, event_id: int, socket) -> None:
-        if self.channel is None:
-            self.channel = await self.layer.new_channel(prefix="unconf.process.")
-            self.tasks.append(self.loop.create_task(self._receiver(self.channel)))
-            self._ensure_tasks()
-        sockets = self.sockets.setdefault(event_id, weakref.WeakSet())
-        if not sockets:
-            await self.layer.group_add(group_name(event_id), self.channel)
-        sockets.add(socket)
+        """Before the socket's first snapshot is read, so that no later change can slip past it."""
+        self._start()
+        self.sockets.setdefault(event_id, weakref.WeakSet()).add(socket)
+        if event_id not in self.joined and self.loop.time() >= self.layer_down_until:
+            await self._join(event_id)
 
     async def unsubscribe(self, event_id: int, socket) -> None:
         sockets = self.sockets.get(event_id)
@@ -120,64 +191,192 @@ class Hub:
             return
         sockets.discard(socket)
         if not sockets:
-            del self.sockets[event_id]
-            self.delivered.pop(event_id, None)
-            try:
-                await self.layer.group_discard(group_name(event_id), self.channel)
-            except Exception:
-                logger.warning("Could not leave the group of event %s", event_id, exc_info=True)
+            await self._leave(event_id)
 
-    async def _receiver(self, channel: str) -> None:
+    async def _leave(self, event_id: int) -> None:
+        """The last local socket of the event is gone: forget its state, leave its group."""
+        self.sockets.pop(event_id, None)
+        for state in (self.delivered, self.delivered_at, self.shown, self.snapshots):
+            state.pop(event_id, None)
+        if self.joined.pop(event_id, None) is None:
+            return
+        async with self.join_lock:
+            if event_id in self.sockets:  # a socket came back meanwhile and joins after us
+                return
+            try:
+                await asyncio.wait_for(
+                    self.layer.group_discard(group_name(event_id), self.channel), LAYER_TIMEOUT_SECONDS
+                )
+            except Exception:
+                self._layer_failed("leave")
+
+    async def _join(self, event_id: int) -> None:
+        async with self.join_lock:
+            if event_id not in self.sockets:
+                return
+            try:
+                if self.channel is None:
+                    channel = await asyncio.wait_for(
+                        self.layer.new_channel(prefix="unconf.process."), LAYER_TIMEOUT_SECONDS
+                    )
+                    self.channel = channel
+                    self.tasks["receiver"] = self.loop.create_task(self._receiver(), name="unconf-receiver")
+                await asyncio.wait_for(
+                    self.layer.group_add(group_name(event_id), self.channel), LAYER_TIMEOUT_SECONDS
+                )
+            except Exception:  # the watchdog tries again, and covers the gap meanwhile
+                self._layer_failed("join")
+                return
+            self.joined[event_id] = self.loop.time()
+
+    async def _receiver(self) -> None:
         while True:
             try:
-                message = await self.layer.receive(channel)
+                message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.warning("Channel layer receive failed; retrying", exc_info=True)
+                self._layer_failed("receive")
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            await self.deliver(message)
+            if message.get("type") == "unconf.broadcast":
+                await self.deliver(message)
 
     async def deliver(self, message: dict) -> None:
-        """Write one message to every local socket of its event, serialised once per role."""
-        event_id = message["event"]
-        last = self.delivered.get(event_id)
-        if last is None or message["version"] > last["version"]:
-            self.delivered[event_id] = message
-        for socket in list(self.sockets.get(event_id, ())):
-            await socket.push(message)
+        """Write one message to every local socket of its event; older messages are dropped.
 
-    async def snapshot(self, event_id: int) -> dict:
-        """The current snapshot message of the event, built once per state for all sockets."""
+        One fan-out at a time per event, in version order: a newer message never overtakes an
+        older one that is still reading `me`, which would make every socket drop the older one.
+        """
+        event_id = message["event"]
+        if event_id not in self.sockets:
+            return
+        async with self.fan_out_locks.setdefault(event_id, asyncio.Lock()):
+            last = self.delivered.get(event_id)
+            if event_id not in self.sockets or (last is not None and message["version"] <= last["version"]):
+                return
+            self.delivered[event_id] = message
+            self.delivered_at[event_id] = self.loop.time()
+            state_fp, tally_fp = message["fingerprint"]
+            shown = self.shown.get(event_id)
+            if message["kind"] == STATE:
+                self.shown[event_id] = [state_fp, tally_fp, message["version"]]
+                self._keep_snapshot(message)
+            elif shown is not None:
+                shown[1] = tally_fp
+                if shown[0] != state_fp:  # its snapshot may have been overtaken on the way here
+                    self._refresh_unless_caught_up(event_id, message)
+            await self._fan_out(event_id, message)
+
+    async def _fan_out(self, event_id: int, message: dict) -> None:
+        sockets = [
+            s for s in list(self.sockets.get(event_id, ())) if s.ready and s.version < message["version"]
+        ]
+        wants_me = message["kind"] == STATE and message["me_stale"]
+        needs_me = [s for s in sockets if wants_me and s.attendee is not None]
+        for socket in sockets:
+            if not (wants_me and socket.attendee is not None):
+                await self._push(socket, message, None)
+        if not needs_me:
+            return
+        try:  # one query for every attendee of this process, not one per socket
+            mes = await in_worker(_me_many)([s.attendee for s in needs_me], message["budget"])
+        except Exception:
+            logger.warning("Could not read `me` for event %s", event_id, exc_info=True)
+            mes = {}
+        for socket in needs_me:
+            await self._push(socket, message, mes.get(socket.attendee.pk))
+
+    async def _push(self, socket, message: dict, me: dict | None) -> None:
+        try:
+            await socket.push(message, me)
+        except Exception:  # one broken socket must not stop the others
+            logger.warning("Could not send to a socket of event %s", message["event"], exc_info=True)
+
+    def _keep_snapshot(self, message: dict) -> None:
+        event_id = message["event"]
+        if event_id not in self.sockets:
+            return
+        kept = self.snapshots.get(event_id)
+        if kept is None or message["version"] > kept["version"]:
+            self.snapshots[event_id] = message
+        self.shown.setdefault(event_id, [*message["fingerprint"], message["version"]])
+
+    async def snapshot(self, event_id: int) -> dict | None:
+        """The event's newest snapshot, built once per state for all sockets (None: no event)."""
         lock = self.snapshot_locks.setdefault(event_id, asyncio.Lock())
         async with lock:
-            last = self.delivered.get(event_id)
-            if last is None or last["kind"] != STATE:
-                last = await sync_to_async(build_message, thread_sensitive=False)(event_id, STATE)
-                if last is None:
-                    raise LookupError(event_id)
-                previous = self.delivered.get(event_id)
-                if previous is None or last["version"] > previous["version"]:
-                    self.delivered[event_id] = last
-            return last
+            kept = self.snapshots.get(event_id)
+            delivered = self.delivered.get(event_id)
+            if kept is not None and (delivered is None or delivered["version"] <= kept["version"]):
+                return kept
+            message = await in_worker(build_message)(event_id, STATE)
+            if message is not None:
+                self._keep_snapshot(message)
+            return message
+
+    # --- the watchdog --------------------------------------------------------------------------
 
     async def _watchdog(self) -> None:
         while True:
             await asyncio.sleep(WATCHDOG_SECONDS)
-            for event_id in list(self.sockets):
+            for event_id, sockets in list(self.sockets.items()):
                 try:
-                    current = await sync_to_async(fingerprint_now, thread_sensitive=False)(event_id)
+                    if not sockets:  # their consumers died without a disconnect
+                        await self._leave(event_id)
+                        continue
+                    await self._check(event_id)
+                except asyncio.CancelledError:
+                    raise
                 except Exception:
-                    logger.warning("Watchdog could not read event %s", event_id, exc_info=True)
-                    continue
-                last = self.delivered.get(event_id)
-                changed = current is not None and (last is None or last["fingerprint"] != current)
-                if changed and event_id not in self.dirty:
-                    # Deliver locally, not through the layer: the layer may be what is down.
-                    message = await sync_to_async(build_message, thread_sensitive=False)(event_id, STATE)
-                    if message is not None:
-                        await self.deliver(message)
+                    logger.warning("Watchdog could not check event %s", event_id, exc_info=True)
+
+    async def _check(self, event_id: int) -> None:
+        now = self.loop.time()
+        joined_at = self.joined.get(event_id)
+        if joined_at is None or now - joined_at > REJOIN_SECONDS:
+            self.joined.pop(event_id, None)
+            await self._join(event_id)
+        shown = self.shown.get(event_id)
+        if shown is None or event_id in self.dirty or event_id in self.refreshing:
+            return  # nothing shown yet, or a message is on its way anyway
+        if now - self.delivered_at.get(event_id, -1e9) < WATCHDOG_SECONDS * 0.75:
+            return  # messages are flowing: a difference now is most likely one in flight
+        current = await in_worker(fingerprint_now)(event_id)
+        if current is None or current == shown[:2]:
+            return
+        await self._refresh(event_id, STATE if current[0] != shown[0] else TALLY)
+
+    def _refresh_unless_caught_up(self, event_id: int, tally: dict) -> None:
+        if event_id in self.refreshing or self.dirty.get(event_id) == STATE:
+            return  # a snapshot is on its way from here anyway
+        self.refreshing.add(event_id)
+        task = self.loop.create_task(self._refresh(event_id, STATE, after=tally))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _refresh(self, event_id: int, kind: int, after: dict | None = None) -> None:
+        """Rebuild from the database and deliver here only: the layer may be what failed.
+
+        after: a tally that showed a newer state than the last snapshot here. The snapshot
+        may be on its way from another process: give it a moment, and rebuild only if no
+        snapshot as new as that tally has been shown by then.
+        """
+        self.refreshing.add(event_id)
+        try:
+            if after is not None:
+                await asyncio.sleep(OVERTAKEN_GRACE_SECONDS)
+                shown = self.shown.get(event_id)
+                if shown is None or shown[2] > after["version"] or shown[0] == after["fingerprint"][0]:
+                    return
+            # A snapshot we missed may have moved dots (a merge, a refund): refresh `me` too.
+            message = await in_worker(build_message)(event_id, kind, kind == STATE)
+            if message is not None:
+                await self.deliver(message)
+        except Exception:
+            logger.warning("Could not refresh event %s", event_id, exc_info=True)
+        finally:
+            self.refreshing.discard(event_id)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
@@ -199,6 +398,8 @@ def bind_to_running_loop() -> None:
 
 
 def _mark(event_id: int, kind: int, me_stale: bool = False) -> None:
+    # From any thread (request threads, on commit). No loop bound (a management command, a
+    # sync test): nobody in this process is listening, and nothing is done.
     for loop, hub in list(_hubs.items()):
         if loop.is_closed():
             continue
@@ -229,62 +430,72 @@ def state_changed(event_id: int, *, me_stale: bool = False) -> None:
 # --- building messages (sync, in a worker thread) -----------------------------------------------
 
 
-def fingerprint_now(event_id: int) -> list | None:
-    from django.db import connection
+def _digest(rows) -> str:
+    return hashlib.blake2b(repr(list(rows)).encode(), digest_size=12).hexdigest()
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT e.voting_open, e.voting_closes_at, e.accepting_proposals, e.results_revealed,
-                   e.schedule_published, e.tally_visibility, e.name, e.moderation,
-                   e.votes_per_attendee, e.max_dots_per_proposal,
-                   (SELECT max(id) FROM voting_ledgerentry WHERE event_id = e.id),
-                   (SELECT max(updated_at) FROM voting_proposal WHERE event_id = e.id),
-                   (SELECT count(*) FROM voting_proposal WHERE event_id = e.id),
-                   (SELECT count(*) FROM voting_attendee WHERE event_id = e.id AND token_hash <> ''),
-                   (SELECT count(*) FROM voting_scheduledsession WHERE event_id = e.id)
-            FROM voting_event e WHERE e.id = %s
-            """,
-            [event_id],
-        )
-        row = cursor.fetchone()
-    if row is None:
+
+def fingerprint_now(event_id: int) -> list | None:
+    """[state, tally]: digests of what a snapshot and a tally show, from a few small reads.
+
+    The state part includes whether the voting deadline has passed, so that a deadline
+    nobody votes across still reaches the sockets.
+    """
+    from django.db.models import Max
+
+    from .models import Attendee, Event, LedgerEntry, Proposal, Room, ScheduledSession, Slot
+
+    event = Event.objects.filter(pk=event_id).values().first()
+    if event is None:
         return None
-    return [str(v) for v in row]
+    closes_at = event["voting_closes_at"]
+    state = [
+        sorted(event.items()),
+        closes_at is not None and closes_at <= timezone.now(),
+        Proposal.objects.filter(event_id=event_id)
+        .order_by("id")
+        .values_list("id", "status", "merged_into_id", "updated_at"),
+        Room.objects.filter(event_id=event_id).order_by("id").values_list(),
+        Slot.objects.filter(event_id=event_id).order_by("id").values_list(),
+        ScheduledSession.objects.filter(event_id=event_id).order_by("id").values_list(),
+    ]
+    tally = [
+        LedgerEntry.objects.filter(event_id=event_id).aggregate(last=Max("id"))["last"],
+        Attendee.objects.filter(event_id=event_id).exclude(token_hash="").count(),
+    ]
+    return [_digest(state), _digest(tally)]
 
 
 def build_message(event_id: int, kind: int, me_stale: bool = False) -> dict | None:
-    """Version first, then the state: a higher version can never carry an older state."""
-    from django.db import close_old_connections
-
+    """Version first, then the fingerprint, then the state: a higher version never shows less."""
     from . import services, snapshots
     from .models import Event
 
-    close_old_connections()
-    try:
-        event = Event.objects.filter(pk=event_id).first()
-        if event is None:
-            return None
-        if event.voting_open and event.voting_closes_at:
-            event = services.close_voting_if_due(event)
-        version = snapshots.next_version()
-        fingerprint = fingerprint_now(event_id)
-        if kind == STATE:
-            messages = snapshots.build_snapshots(event, version)
-        else:
-            messages = snapshots.build_tally(event, version)
-        public = json.dumps(messages[snapshots.PUBLIC], separators=(",", ":"))
-        organizers = json.dumps(messages[snapshots.ORGANIZERS], separators=(",", ":"))
-        return {
-            "type": "unconf.broadcast",
-            "event": event_id,
-            "kind": kind,
-            "version": version,
-            "fingerprint": fingerprint,
-            "me_stale": me_stale,
-            "budget": event.votes_per_attendee,
-            "public": public,
-            "organizers": organizers,
-        }
-    finally:
-        close_old_connections()
+    due = Event.objects.filter(pk=event_id, voting_open=True, voting_closes_at__lte=timezone.now()).first()
+    if due is not None:
+        services.close_voting_if_due(due)
+    version = snapshots.next_version()
+    fingerprint = fingerprint_now(event_id)
+    event = Event.objects.filter(pk=event_id).first()
+    if fingerprint is None or event is None:
+        return None
+    if kind == STATE:
+        messages = snapshots.build_snapshots(event, version)
+    else:
+        messages = snapshots.build_tally(event, version)
+    return {
+        "type": "unconf.broadcast",
+        "event": event_id,
+        "kind": kind,
+        "version": version,
+        "fingerprint": fingerprint,
+        "me_stale": me_stale,
+        "budget": event.votes_per_attendee,
+        "public": json.dumps(messages[snapshots.PUBLIC], separators=(",", ":")),
+        "organizers": json.dumps(messages[snapshots.ORGANIZERS], separators=(",", ":")),
+    }
+
+
+def _me_many(attendees: list, budget: int) -> dict:
+    from . import snapshots
+
+    return snapshots.me_many(attendees, budget)

@@ -2,7 +2,6 @@
 
 import json
 
-from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
@@ -12,11 +11,13 @@ from .identity import ATTENDEE_COOKIE, attendee_from_token, attendee_token_from_
 from .models import Event
 
 CLOSE_FORBIDDEN, CLOSE_UNKNOWN_EVENT, CLOSE_TOO_LARGE = 4403, 4404, 4009
+# Newer snapshots arriving while one is prepared for a socket: try this often for the newest.
+SNAPSHOT_ATTEMPTS = 5
 
 
-@sync_to_async
+@broadcast.in_worker
 def _identify(slug: str, scope) -> tuple[Event | None, object, bool]:
-    """The event, the attendee (or None) and whether the caller organizes it."""
+    """The event, the attendee (None: anonymous; False: a bad token) and whether they organize it."""
     from rest_framework.authtoken.models import Token
 
     event = Event.objects.filter(slug=slug).first()
@@ -27,19 +28,29 @@ def _identify(slug: str, scope) -> tuple[Event | None, object, bool]:
     auth = headers.get("authorization", "")
     if auth.lower().startswith("token "):
         token = Token.objects.select_related("user").filter(key=auth[6:].strip()).first()
-        user = token.user if token else None
+        user = token.user if token and token.user.is_active else None
         if user is None:
             return event, False, False
     is_organizer = bool(user and event.is_organizer(user))
-    attendee_token = attendee_token_from_header(auth) or scope.get("cookies", {}).get(ATTENDEE_COOKIE, "")
-    attendee = attendee_from_token(event, attendee_token)
-    if attendee is None and attendee_token_from_header(auth):
+    header_token = attendee_token_from_header(auth)
+    attendee = attendee_from_token(event, header_token or scope.get("cookies", {}).get(ATTENDEE_COOKIE, ""))
+    if attendee is None and header_token:
         return event, False, is_organizer  # a program's token that is wrong: refuse, don't downgrade
     return event, attendee, is_organizer
 
 
+@broadcast.in_worker
+def _me(attendee, budget: int) -> dict:
+    return snapshots.me(attendee, budget)
+
+
 class EventFeed(AsyncWebsocketConsumer):
-    """Streams one event's state: snapshot on connect/resync, coalesced tallies, pong for ping."""
+    """Streams one event's state: snapshot on connect/resync, coalesced tallies, pong for ping.
+
+    The hub (broadcast.py) calls `push` for every message of the event; `version` is the
+    highest this connection was sent, and nothing lower ever follows it. While a snapshot
+    is being prepared (`ready` False) pushes are skipped and caught up right after it.
+    """
 
     # Deliberately not a configured layer: sockets get no layer channel of their own; the
     # per-process hub in broadcast.py is subscribed once and writes to them directly.
@@ -47,8 +58,11 @@ class EventFeed(AsyncWebsocketConsumer):
 
     async def connect(self):
         self.version = 0
+        self.ready = False
         self.hub = None
+        self.attendee = None
         event, attendee, is_organizer = await _identify(self.scope["url_route"]["kwargs"]["slug"], self.scope)
+        # Accept first: a close code (4404, 4403) can only be sent on an open websocket.
         await self.accept()
         if event is None:
             await self.close(code=CLOSE_UNKNOWN_EVENT)
@@ -61,11 +75,16 @@ class EventFeed(AsyncWebsocketConsumer):
         self.role = snapshots.ORGANIZERS if is_organizer else snapshots.PUBLIC
         self.hub = broadcast.hub_for_running_loop()
         await self.hub.subscribe(self.event_id, self)
-        await self.send_snapshot()
+        try:
+            await self.send_snapshot()
+        except Exception:  # the database is away: the client reconnects with backoff
+            await self.disconnect(None)
+            raise
 
     async def disconnect(self, code):
         if self.hub is not None:
             await self.hub.unsubscribe(self.event_id, self)
+            self.hub = None
 
     async def receive(self, text_data=None, bytes_data=None):
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
@@ -76,41 +95,56 @@ class EventFeed(AsyncWebsocketConsumer):
             return
         try:
             message = json.loads(text_data) if text_data is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested too deep
             message = None
         kind = message.get("type") if isinstance(message, dict) else None
         if kind == "ping":
-            await self.send_json({"type": "pong", "version": self.version})
+            await self.send_json({"type": "pong"})
         elif kind == "resync":
-            self.version = 0
             await self.send_snapshot()
-        elif message is None:
-            await self.send_json({"type": "error", "code": "malformed", "version": self.version})
+        elif not isinstance(message, dict):
+            await self.send_json({"type": "error", "code": "malformed"})
         else:
-            await self.send_json({"type": "error", "code": "unknown_type", "version": self.version})
+            await self.send_json({"type": "error", "code": "unknown_type"})
 
     async def send_json(self, content: dict) -> None:
-        content.setdefault("server_time", timezone.now().isoformat())
+        content = {**content, "version": self.version, "server_time": timezone.now().isoformat()}
         await self.send(text_data=json.dumps(content))
 
     async def send_snapshot(self) -> None:
-        message = await self.hub.snapshot(self.event_id)
-        await self._send_state(message, with_me=True)
+        """The newest snapshot (with `me`), then whatever newer arrived while it was prepared."""
+        self.ready = False
+        try:
+            message = await self.hub.snapshot(self.event_id)
+            if message is None:  # the event was deleted
+                await self.close(code=CLOSE_UNKNOWN_EVENT)
+                return
+            for _ in range(SNAPSHOT_ATTEMPTS):
+                me = await _me(self.attendee, message["budget"]) if self.attendee is not None else None
+                newest = self.hub.snapshots.get(self.event_id, message)
+                if newest["version"] <= message["version"]:
+                    break
+                message = newest  # a newer snapshot was fanned out meanwhile; its `me` may differ
+            await self._send(message, me, same_version_ok=True)
+        finally:
+            self.ready = True
+        latest = self.hub.delivered.get(self.event_id)
+        if latest is not None and latest["version"] > self.version:
+            wants_me = latest["kind"] == broadcast.STATE and latest["me_stale"] and self.attendee is not None
+            await self.push(latest, await _me(self.attendee, latest["budget"]) if wants_me else None)
 
-    async def push(self, message: dict) -> None:
-        """Called by the hub for every broadcast of this event; drops anything older."""
-        if message["version"] <= self.version:
+    async def push(self, message: dict, me: dict | None) -> None:
+        """Called by the hub for every message of this event; drops anything not newer."""
+        if self.ready:
+            await self._send(message, me)
+
+    async def _send(self, message: dict, me: dict | None, *, same_version_ok: bool = False) -> None:
+        if message["version"] < self.version or (message["version"] == self.version and not same_version_ok):
             return
-        with_me = message["me_stale"] and message["kind"] == broadcast.STATE
-        await self._send_state(message, with_me=with_me)
-
-    async def _send_state(self, message: dict, *, with_me: bool) -> None:
         text = message[self.role]
-        if with_me and self.attendee is not None:
-            me = await sync_to_async(snapshots.me, thread_sensitive=False)(self.attendee, message["budget"])
+        if me is not None:
             # The shared part is serialised once; only `me` is added per attendee.
             text = f'{text[:-1]},"me":{json.dumps(me, separators=(",", ":"))}}}'
-        if message["version"] <= self.version:
-            return  # a newer one went out while `me` was read
         self.version = message["version"]
+        self.ready = True
         await self.base_send({"type": "websocket.send", "text": text})

@@ -99,33 +99,57 @@ def build_snapshots(event: Event, version: int) -> dict[str, dict]:
 
 
 def schedule_state(event: Event, *, organizer: bool) -> dict | None:
-    """The schedule when visible to the role: organizers always, everyone once published."""
+    """The schedule when visible to the role: organizers always, everyone once published.
+
+    While counts are hidden from the public, so are the voters per session (and which
+    sessions have more voters than seats): a count must not leak through the schedule.
+    """
     if not (organizer or event.schedule_published):
         return None
     from .schedule import schedule_payload  # the schedule module builds the contract's shape
 
-    return schedule_payload(event)
+    payload = schedule_payload(event)
+    if not (organizer or event.counts_public()):
+        payload.pop("over_capacity", None)
+        payload["sessions"] = [{k: v for k, v in s.items() if k != "voters"} for s in payload["sessions"]]
+    return payload
 
 
 def me(attendee: Attendee, budget: int) -> dict:
     """The attendee's own state in one query: their dots and their proposals."""
-    votes = Vote.objects.filter(attendee=attendee).values_list(Value("v"), "proposal_id", "dots")
-    own = (
-        Proposal.objects.filter(author=attendee)
-        .exclude(status=ProposalStatus.WITHDRAWN)
-        .values_list(Value("p"), "id", Value(0))
+    return me_many([attendee], budget)[attendee.pk]
+
+
+def me_many(attendees: list[Attendee], budget: int) -> dict[int, dict]:
+    """`me` of many attendees (by attendee pk) in one query: a broadcast that moved dots."""
+    ids = [a.pk for a in attendees]
+    votes = (
+        Vote.objects.filter(attendee_id__in=ids)
+        .order_by()
+        .values_list(Value("v"), "attendee_id", "proposal_id", "dots")
     )
-    dots_by_proposal, proposals = {}, []
-    for kind, proposal_id, dots in votes.union(own, all=True):
+    own = (
+        Proposal.objects.filter(author_id__in=ids)
+        .exclude(status=ProposalStatus.WITHDRAWN)
+        .order_by()
+        .values_list(Value("p"), "author_id", "id", Value(0))
+    )
+    dots_by_attendee: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    proposals_by_attendee: dict[int, list[int]] = {pk: [] for pk in ids}
+    for kind, attendee_id, proposal_id, dots in votes.union(own, all=True):
         if kind == "v":
-            dots_by_proposal[str(proposal_id)] = dots
+            dots_by_attendee[attendee_id][str(proposal_id)] = dots
         else:
-            proposals.append(proposal_id)
+            proposals_by_attendee[attendee_id].append(proposal_id)
+    now = timezone.now().isoformat()
     return {
-        "attendee": {"id": attendee.public_id, "display_name": attendee.display_name},
-        "budget": budget,
-        "remaining": budget - sum(dots_by_proposal.values()),
-        "votes": dots_by_proposal,
-        "proposals": sorted(proposals),
-        "server_time": timezone.now().isoformat(),
+        a.pk: {
+            "attendee": {"id": a.public_id, "display_name": a.display_name},
+            "budget": budget,
+            "remaining": budget - sum(dots_by_attendee[a.pk].values()),
+            "votes": dots_by_attendee[a.pk],
+            "proposals": sorted(proposals_by_attendee[a.pk]),
+            "server_time": now,
+        }
+        for a in attendees
     }
