@@ -229,19 +229,28 @@ function setBusy(busy) {
   renderToolbar();
 }
 
-async function run(task, success) {
-  if (state.busy) return;
+// Changes run one after another, in the order the organizer made them: a move made while
+// the previous one is still on its way waits for it instead of being dropped.
+let queue = Promise.resolve();
+let pending = 0;
+
+function run(task, success) {
+  pending += 1;
   setBusy(true);
-  try {
-    const result = await task();
-    await refresh();
-    if (success) say(typeof success === "function" ? success(result) : success);
-  } catch (error) {
-    say(error.message, "error");
-    await refresh().catch(() => {});
-  } finally {
-    setBusy(false);
-  }
+  queue = queue.then(async () => {
+    try {
+      const result = await task();
+      await refresh();
+      if (success) say(typeof success === "function" ? success(result) : success);
+    } catch (error) {
+      say(error.message, "error");
+      await refresh().catch(() => {});
+    } finally {
+      pending -= 1;
+      setBusy(pending > 0);
+    }
+  });
+  return queue;
 }
 
 // --- derived views of the state ----------------------------------------------------------------
@@ -861,7 +870,7 @@ function putDown({ cancelled }) {
 }
 
 function onItemKey(event) {
-  if (state.carrying || state.busy) return;
+  if (state.carrying) return;
   const item = event.target;
   if (!item.matches?.("[draggable='true'][data-proposal]")) return;
   if (event.key === " " || event.key === "Enter") {
