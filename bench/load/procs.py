@@ -168,7 +168,10 @@ def py_spy() -> str | None:
 
 
 def start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen | None:
-    """py-spy record of a running process, collapsed stacks (`--format raw`), threads idle excluded."""
+    """py-spy record of a running process, collapsed stacks (`--format raw`), idle threads excluded.
+
+    Stops by itself after `seconds`, or earlier with stop_profile() (SIGINT: py-spy then writes).
+    """
     binary = py_spy()
     if binary is None:
         return None
@@ -186,3 +189,34 @@ def machine_cpu_seconds() -> float:
         values = [int(v) for v in f.readline().split()[1:]]
     idle = values[3] + (values[4] if len(values) > 4 else 0)
     return (sum(values[:8]) - idle) / CLOCK_TICKS
+
+
+class Profiles:
+    """py-spy recordings of several processes over one phase (`--profile`)."""
+
+    def __init__(self, enabled: bool, out_dir: Path):
+        self.enabled = enabled and py_spy() is not None
+        self.out_dir = out_dir
+        self.running: list[tuple[str, subprocess.Popen, Path]] = []
+
+    def start(self, phase: str, targets: dict[str, int], seconds: float) -> None:
+        if not self.enabled:
+            return
+        for name, pid in targets.items():
+            path = self.out_dir / f"profile-{phase}-{name.replace(' ', '').replace(':', '')}.txt"
+            proc = start_profile(pid, seconds, path)
+            if proc is not None:
+                self.running.append((f"{name} ({phase})", proc, path))
+
+    def stop(self, summarize) -> dict:
+        results = {}
+        for name, proc, path in self.running:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(30)
+                results[name] = summarize(path.read_text().splitlines())
+            except (subprocess.TimeoutExpired, OSError):
+                proc.kill()
+        self.running = []
+        return results

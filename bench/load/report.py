@@ -29,7 +29,9 @@ def ratio(product, limit, as_percent: bool = True) -> tuple[float | None, str]:
     if product is None or not limit:
         return None, "n/a"
     r = product / limit
-    return r, (f"{100 * r:.0f}%" if as_percent else f"{r:.2f}×")
+    if as_percent:
+        return r, f"{100 * r:.0f}%"
+    return r, f"{r:.2f}×" if r < 10 else f"{r:,.0f}×"
 
 
 def verdict(ok: bool | None) -> str:
@@ -224,7 +226,9 @@ def render_markdown(r: dict, rows: list[Row]) -> str:
         f"# Load benchmark ({r['mode']})",
         "",
         f"`{r['command']}` — {r['started']}, {r['wall_seconds']:.0f} s wall time, "
-        f"{r['machine']['cores']} cores, load average at start {r['machine']['loadavg_start']}.",
+        f"{r['machine']['cores']} cores, load average at start {r['machine']['loadavg_start']}, "
+        f"machine already {r['machine'].get('busy_before_pct', 0):.0f}% busy (of "
+        f"{100 * r['machine']['cores']}%) before the run: other users' work makes every figure noisy.",
         "",
         f"Product: {r['config']['daphne_procs']} Daphne processes (one per core, clients split across "
         f"their ports, no load balancer), PostgreSQL, Redis; an event with {r['config']['proposals']} "
@@ -241,15 +245,21 @@ def render_markdown(r: dict, rows: list[Row]) -> str:
         "",
         "## Ramp",
         "",
-        "| load | offered/s | achieved/s | ack p50 | ack p99 | errors | step |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "Open-loop steps; CPU in % of one core during the step (servers = both Daphne processes; "
+        "client = the HTTP client process; machine = every process, other users' included).",
+        "",
+        "| load | offered/s | achieved/s | ack p50 | ack p99 | errors | servers CPU | client CPU | machine CPU | step |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, steps in (("hello-world", r["limits"]["hello"]["steps"]), ("votes", p["ramp"]["steps"])):
         for s in steps:
             d = s["detail"]
+            cpu = d.get("cpu", {})
+            servers = sum(v for k, v in cpu.items() if k.startswith("daphne"))
             lines.append(
                 f"| {name} | {s['rate']:.0f} | {fmt(d.get('achieved'))} | {fmt(d.get('p50'), 'ms')} | "
-                f"{fmt(d.get('p99'), 'ms')} | {d.get('failed', 0)} | {'pass' if s['passed'] else 'fail'} |"
+                f"{fmt(d.get('p99'), 'ms')} | {d.get('failed', 0)} | {servers:.0f}% | "
+                f"{cpu.get('client', 0):.0f}% | {cpu.get('machine', 0):.0f}% | {'pass' if s['passed'] else 'fail'} |"
             )
     lines += ["", DEFINITIONS]
     if p.get("profile"):

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,8 @@ class Config:
     daphne_procs: int = 2
     subscriber_procs: int = 2
     join_concurrency: int = 100  # handshakes in flight per subscriber process
+    join_deadline: float = 180.0  # a socket without its snapshot by then counts as failed
+    http_connections: int = 32  # keep-alive connections per server port (the HTTP client's pool)
     ramp_step_seconds: float = 5.0
     ramp_factor: float = 1.5
     ramp_refine: int = 2
@@ -195,6 +198,7 @@ class HttpProc:
         self.proc = ctx.Process(target=httpload.main, args=(child, ports, vote_params), daemon=True)
         self.proc.start()
         child.close()
+        self.ports = ports
 
     @property
     def pid(self) -> int:
@@ -239,24 +243,59 @@ def load_summary(run: dict) -> dict:
     }
 
 
-def ramp_step(http: HttpProc, kind: str, rate: float, cfg: Config, runs: list) -> RampStep:
+def ramp_step(http: HttpProc, kind: str, rate: float, cfg: Config, runs: list, cpu: dict) -> RampStep:
     label = f"{'vote' if kind == 'votes' else 'hello-world'} ramp {rate:.0f}/s"
     log(f"{label}: {cfg.ramp_step_seconds:.0f} s")
-    run = http.run({"kind": kind, "rate": rate, "seconds": cfg.ramp_step_seconds, "label": label})
+    meter = CpuMeter(cpu)
+    meter.start()
+    run = http.run(
+        {
+            "kind": kind,
+            "rate": rate,
+            "seconds": cfg.ramp_step_seconds,
+            "label": label,
+            "connections": cfg.http_connections,
+        }
+    )
+    shares = meter.stop()
     runs.append(run)
     s = load_summary(run)
     passed = s["failed"] == 0 and s["p99"] is not None and s["p99"] < 1000.0
     log(
         f"  → {s['ok']}/{s['planned']} ok, p50 {report.fmt(s['p50'], 'ms')}, p99 {report.fmt(s['p99'], 'ms')}, "
-        f"{s['failed']} failed: {'pass' if passed else 'fail'}" + (f" {s['errors']}" if s["errors"] else "")
+        f"{s['failed']} failed, CPU {', '.join(f'{k} {v:.0f}%' for k, v in shares.items())}: "
+        f"{'pass' if passed else 'fail'}" + (f" {s['errors']}" if s["errors"] else "")
     )
-    time.sleep(1.0)  # let the server drain between steps
-    return RampStep(rate=rate, passed=passed, detail={k: v for k, v in s.items() if k != "errors"})
+    drain(http.ports, "/" if kind == "hello" else "/healthz")
+    detail = {k: v for k, v in s.items() if k != "errors"}
+    detail["cpu"] = shares
+    return RampStep(rate=rate, passed=passed, detail=detail)
 
 
-def ramp(http: HttpProc, kind: str, cfg: Config, runs: list) -> dict:
+def drain(ports: list[int], path: str, timeout: float = 20.0) -> float:
+    """Wait (bounded) until every server answers a probe within 100 ms: the last step's backlog is gone."""
+    started = time.monotonic()
+    time.sleep(0.5)
+    while time.monotonic() - started < timeout:
+        slow = False
+        for port in ports:
+            t = time.monotonic()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+                    response.read()
+            except OSError:
+                slow = True
+            slow = slow or time.monotonic() - t > 0.1
+        if not slow:
+            break
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
+def ramp(http: HttpProc, kind: str, cfg: Config, runs: list, cpu: dict) -> dict:
+    """The ramp (see analysis.find_capacity); `cpu`: process groups whose CPU each step records."""
     capacity, steps = analysis.find_capacity(
-        lambda rate: ramp_step(http, kind, rate, cfg, runs),
+        lambda rate: ramp_step(http, kind, rate, cfg, runs, cpu),
         start=cfg.storm_rate,
         factor=cfg.ramp_factor,
         refine=cfg.ramp_refine,
@@ -286,9 +325,10 @@ def read_line(server: Server, timeout: float) -> str:
     return server.process.stdout.readline().strip()
 
 
-def join_storm(subs: SubscriberProcs, timeout: float) -> tuple[float, dict]:
+def join_storm(subs: SubscriberProcs, deadline: float) -> tuple[float, dict]:
+    """Every subscriber process opens its sockets at once; bounded by `deadline` seconds."""
     started = time.monotonic()
-    replies = subs.ask(("join",), timeout)
+    replies = subs.ask(("join", deadline), deadline + 60)
     took = time.monotonic() - started
     return took, {
         "open": sum(r["open"] for r in replies),
@@ -327,7 +367,7 @@ def limit_fanout(cfg: Config, out: Path) -> dict:
         targets = [wsclient.Target("127.0.0.1", port, "/", origin)] * cfg.sockets
         subs = SubscriberProcs(targets, cfg.subscriber_procs, cfg.join_concurrency, "limit subscribers")
         log(f"plain websockets: connecting {cfg.sockets:,} sockets")
-        join_s, join = join_storm(subs, 300)
+        join_s, join = join_storm(subs, cfg.join_deadline)
         time.sleep(1.0)
         rss1 = rss_kb(server.pid)
         log(f"  → {join['open']:,} with snapshot in {join_s:.1f} s; RSS +{(rss1 - rss0) / 1024:.1f} MB")
@@ -386,7 +426,13 @@ def limit_hello(cfg: Config, out: Path) -> dict:
             wait_http(server, f"http://127.0.0.1:{port}/")
         http = HttpProc(ports, None)
         runs: list = []
-        result = ramp(http, "hello", cfg, runs)
+        cpu = {
+            f"daphne :{p}": (lambda pid=s.pid: procs.pids_cpu([pid]))
+            for s, p in zip(servers, ports, strict=True)
+        }
+        cpu["client"] = lambda: procs.pids_cpu([http.pid])
+        cpu["machine"] = procs.machine_cpu_seconds
+        result = ramp(http, "hello", cfg, runs, cpu)
         at_rate = [s for s in result["steps"] if abs(s["rate"] - cfg.storm_rate) < 1e-6]
         result["at_storm_rate"] = at_rate[0]["detail"] if at_rate else {}
         log(f"  → hello-world capacity {report.fmt(result['capacity'], 'req/s')}")
@@ -451,8 +497,13 @@ def product_run(cfg: Config, out: Path, event: dict) -> dict:
         ]
         subs = SubscriberProcs(targets, cfg.subscriber_procs, cfg.join_concurrency, "subscribers")
         time.sleep(1.0)  # the client processes are up before the clock starts
+        profiles = procs.Profiles(cfg.profile, out)
+        daphnes = {f"daphne :{p}": s.pid for s, p in zip(servers, ports, strict=True)}
+        result["profile"] = {}
         log(f"join storm: {cfg.sockets:,} attendee websockets")
-        join_s, join = join_storm(subs, 300)
+        profiles.start("join", daphnes, cfg.join_deadline)
+        join_s, join = join_storm(subs, cfg.join_deadline)
+        result["profile"].update(profiles.stop(analysis.summarize_collapsed))
         time.sleep(1.0)
         rss1 = sum(rss_kb(s.pid) for s in servers)
         log(f"  → {join['open']:,} with snapshot in {join_s:.1f} s ({join['retries']} retried attempts)")
@@ -486,15 +537,7 @@ def product_run(cfg: Config, out: Path, event: dict) -> dict:
         groups["harness"] = lambda: procs.pids_cpu([os.getpid()])
         groups["whole machine (all processes, incl. other users)"] = procs.machine_cpu_seconds
         meter = CpuMeter(groups)
-        profiles = []
-        if cfg.profile:
-            for s, p in zip(servers, ports, strict=True):
-                path = out / f"profile-daphne-{p}.txt"
-                proc = procs.start_profile(s.pid, cfg.storm_seconds, path)
-                if proc is None:
-                    log("  (py-spy not found: no profile; pip install py-spy into .venv)")
-                    break
-                profiles.append((f"daphne :{p}", proc, path))
+        profiles.start("storm", daphnes, cfg.storm_seconds + 5)
         log(f"vote storm: {cfg.storm_rate:.0f} votes/s for {cfg.storm_seconds:.0f} s over HTTP")
         meter.start()
         storm = http.run(
@@ -512,17 +555,15 @@ def product_run(cfg: Config, out: Path, event: dict) -> dict:
             f"  → {summary['ok']:,}/{summary['planned']:,} acked, ack p50 {report.fmt(summary['p50'], 'ms', 1)}, "
             f"p99 {report.fmt(summary['p99'], 'ms', 1)}, {summary['failed']} failed"
         )
-        result["profile"] = {}
-        for name, proc, path in profiles:
-            try:
-                proc.wait(30)
-                result["profile"][name] = analysis.summarize_collapsed(path.read_text().splitlines())
-            except (subprocess.TimeoutExpired, OSError) as exc:
-                log(f"  (profile of {name} failed: {exc})")
+        result["profile"].update(profiles.stop(analysis.summarize_collapsed))
 
         runs: list = []
         log("ramp: the highest vote rate with ack p99 < 1 s and no errors")
-        result["ramp"] = ramp(http, "votes", cfg, runs)
+        cpu = {name: read for name, read in groups.items() if name.startswith("daphne")}
+        cpu["postgres"] = procs.postgres_cpu_seconds
+        cpu["client"] = groups["vote client"]
+        cpu["machine"] = procs.machine_cpu_seconds
+        result["ramp"] = ramp(http, "votes", cfg, runs, cpu)
         log(f"  → vote ingest capacity {report.fmt(result['ramp']['capacity'], 'votes/s')}")
 
         # --- the checks ---
@@ -721,12 +762,21 @@ def run(cfg: Config, command: str) -> int:
         f"load benchmark ({cfg.mode}): {cfg.sockets:,} sockets, {cfg.storm_rate:.0f} votes/s for "
         f"{cfg.storm_seconds:.0f} s, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
     )
+    idle = CpuMeter({"machine": procs.machine_cpu_seconds})
+    idle.start()
+    time.sleep(2.0)
+    busy_before = idle.stop()["machine"]
+    log(f"machine busy before the run (other users): {busy_before:.0f}% of {100 * (os.cpu_count() or 1)}%")
     results: dict = {
         "mode": cfg.mode,
         "command": command,
         "started": started,
         "config": asdict(cfg),
-        "machine": {"cores": os.cpu_count(), "loadavg_start": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {
+            "cores": os.cpu_count(),
+            "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+            "busy_before_pct": busy_before,
+        },
         "limits": {},
     }
     env = base_env()
@@ -778,6 +828,16 @@ def run(cfg: Config, command: str) -> int:
     print()
     print("CPU during the vote storm (% of one core):")
     print(report.render_cpu(results["product"]["cpu"]))
+    print()
+    for name, summary in results["product"].get("profile", {}).items():
+        print(f"\nProfile of {name}, {summary['samples']} samples (py-spy, % of samples):")
+        print(
+            "  self:  " + "\n         ".join(f"{share:5.1f}% {frame}" for frame, share in summary["self"][:8])
+        )
+        print(
+            "  total: "
+            + "\n         ".join(f"{share:5.1f}% {frame}" for frame, share in summary["total"][:25])
+        )
     print()
     print(f"Written: {out / 'load.json'}, {out / 'load.md'}, {plot_path}")
     for line in check["fail_lines"]:

@@ -261,11 +261,24 @@ class Pool:
 
     # --- commands ------------------------------------------------------------------------------
 
-    async def join_all(self) -> dict:
-        """Open every socket (bounded handshakes in flight, retry with backoff) until each has its snapshot."""
+    async def join_all(self, deadline_seconds: float = 240.0) -> dict:
+        """Open every socket (bounded handshakes in flight, retry with backoff) until each has its snapshot.
+
+        Bounded in time: a socket without its snapshot when the deadline passes is `failed`.
+        """
         gate = asyncio.Semaphore(self.concurrency)
         started = time.monotonic()
-        await asyncio.gather(*(self._join(index, gate) for index in range(self.n)))
+        joins = [asyncio.ensure_future(self._join(index, gate)) for index in range(self.n)]
+        _, pending = await asyncio.wait(joins, timeout=deadline_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for index, sub in enumerate(self.subs):
+            if self.state[index] == CONNECTING:
+                self.state[index] = FAILED
+                self.errors["no snapshot before the join deadline"] += 1
+                if sub is not None and sub.transport is not None:
+                    sub.transport.abort()
         return {
             "seconds": time.monotonic() - started,
             "open": self.state.count(OPEN),
@@ -369,17 +382,14 @@ async def serve(conn, targets: list[Target], concurrency: int, label: str) -> No
     """Answer the harness's commands until it says `close` (or goes away)."""
     loop = asyncio.get_running_loop()
     pool = Pool(targets, concurrency=concurrency)
-    done = asyncio.Event()
-    commands: asyncio.Queue = asyncio.Queue()
 
-    def readable():
+    async def next_command() -> tuple:
+        # A thread waits on the pipe: an event-loop reader would make its socket non-blocking,
+        # and a large reply (`dump`) would then fail half-way with EAGAIN.
         try:
-            commands.put_nowait(conn.recv())
+            return await loop.run_in_executor(None, conn.recv)
         except (EOFError, OSError):
-            loop.remove_reader(conn.fileno())
-            commands.put_nowait(("close",))
-
-    loop.add_reader(conn.fileno(), readable)
+            return ("close",)
 
     async def report_progress(stop: asyncio.Event):
         while not stop.is_set():
@@ -394,13 +404,13 @@ async def serve(conn, targets: list[Target], concurrency: int, label: str) -> No
                     flush=True,
                 )
 
-    while not done.is_set():
-        command = await commands.get()
+    while True:
+        command = await next_command()
         name = command[0]
         if name == "join":
             stop = asyncio.Event()
             reporter = loop.create_task(report_progress(stop))
-            reply = await pool.join_all()
+            reply = await pool.join_all(command[1])
             stop.set()
             await reporter
         elif name == "progress":
@@ -411,12 +421,13 @@ async def serve(conn, targets: list[Target], concurrency: int, label: str) -> No
             reply = pool.dump()
         elif name == "close":
             reply = await pool.close_all()
-            done.set()
         else:
             reply = {"error": f"unknown command {name}"}
         try:
             conn.send(reply)
-        except (BrokenPipeError, OSError):
+        except OSError:
+            break
+        if name == "close":
             break
 
 
