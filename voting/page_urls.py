@@ -9,6 +9,7 @@ urlpatterns = [
     path("e/<slug:slug>/", pages.event_page, name="event"),
     path("e/<slug:slug>/join", pages.join_page, name="join-page"),
     path("e/<slug:slug>/schedule/", pages.schedule_page, name="schedule-page"),
+    path("e/<slug:slug>/sw.js", pages.phone_worker, name="phone-worker"),
     path("e/<slug:slug>/stage/", console.stage, name="stage"),
     path("e/<slug:slug>/join-qr.<str:fmt>", console.join_qr, name="join-qr"),
     path("organize/", console.events, name="organize-events"),

@@ -1,15 +1,118 @@
-"""Attendee pages: thin views that hand data to templates (JS reads it via json_script)."""
+"""Attendee pages: thin views that hand data to templates (JS reads it via json_script).
 
-from django.http import HttpResponseRedirect, JsonResponse
+The phone app itself is `templates/voting/event.html` + `static/voting/phone.js`; every string
+it shows is defined here (translatable) and handed to the page, so the JS holds no English.
+"""
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
 
+from . import ratelimit
 from .api import join_rate_limited, set_attendee_cookie
-from .errors import UnconfError, error_body
-from .identity import ATTENDEE_COOKIE, attendee_from_token
-from .models import Badge, Event, IdentityMode, normalize_code
+from .errors import RateLimited, UnconfError, error_body
+from .identity import ATTENDEE_COOKIE, attendee_from_token, client_address
+from .models import Badge, BadgeStatus, Event, IdentityMode, ProposalStatus, Vote, normalize_code
 from .serializers import EventSerializer
+from .snapshots import schedule_state
+
+# Static files the phone needs to start; the service worker keeps a copy for offline reloads.
+PHONE_ASSETS = (
+    "voting/app.css",
+    "voting/phone.js",
+    "voting/phone-api.js",
+    "voting/phone-votes.js",
+    "voting/phone-schedule.js",
+    "voting/feed.js",
+)
+
+# Every sentence phone.js shows, keyed by name. `{name}` placeholders are filled in by the JS.
+PHONE_STRINGS = {
+    "live": gettext_lazy("Live"),
+    "connecting": gettext_lazy("Connecting…"),
+    "reconnecting": gettext_lazy("Reconnecting…"),
+    "offline": gettext_lazy("Offline"),
+    "gone": gettext_lazy("This event no longer exists."),
+    "loading": gettext_lazy("Loading proposals…"),
+    "empty": gettext_lazy("No proposals yet. Be the first: tap Propose."),
+    "no_match": gettext_lazy("No proposal matches your search."),
+    "by_host": gettext_lazy("by {name}"),
+    "yours": gettext_lazy("Your proposal"),
+    "new": gettext_lazy("New"),
+    "more": gettext_lazy("Show more"),
+    "less": gettext_lazy("Show less"),
+    "dots_one": gettext_lazy("{n} dot"),
+    "dots_other": gettext_lazy("{n} dots"),
+    "voters_one": gettext_lazy("{n} person"),
+    "voters_other": gettext_lazy("{n} people"),
+    "rank": gettext_lazy("Rank {n}"),
+    "vote": gettext_lazy("Vote"),
+    "voted": gettext_lazy("Voted"),
+    "vote_for": gettext_lazy("Vote for “{title}”"),
+    "voted_for": gettext_lazy("Voted for “{title}”"),
+    "add_dot": gettext_lazy("Add a dot to “{title}”"),
+    "remove_dot": gettext_lazy("Take a dot back from “{title}”"),
+    "your_dots": gettext_lazy("Your dots on “{title}”"),
+    "dots_left": gettext_lazy("{n} of {budget} dots left"),
+    "budget_spent": gettext_lazy("All your dots are placed. Take one back to move it."),
+    "cap_reached": gettext_lazy("That is the most dots one proposal can take."),
+    "voting_closed": gettext_lazy("Voting is closed."),
+    "voting_not_open": gettext_lazy("Voting has not opened yet. Propose sessions meanwhile."),
+    "closes_in": gettext_lazy("Closes in {time}"),
+    "results_blind": gettext_lazy("Counts stay hidden until the organizers reveal the results."),
+    "participation": gettext_lazy("{voters} of {attendees} people have voted"),
+    "pending": gettext_lazy("Pending: will be sent when you are back online"),
+    "saving": gettext_lazy("Saving…"),
+    "saved": gettext_lazy("Saved"),
+    "pending_count_one": gettext_lazy("{n} vote waiting for the connection"),
+    "pending_count_other": gettext_lazy("{n} votes waiting for the connection"),
+    "refused": gettext_lazy("Not saved: {reason}"),
+    "signed_out": gettext_lazy("This phone was signed out (your badge was used on another device)."),
+    "join_again": gettext_lazy("Join again"),
+    "retry_soon": gettext_lazy("The server is busy; retrying…"),
+    # proposing
+    "similar_intro": gettext_lazy("Looks like an existing proposal. Vote for it instead?"),
+    "proposed": gettext_lazy("Proposed! It is on the list."),
+    "proposed_pending": gettext_lazy("Sent! It appears once an organizer approves it."),
+    "saved_edit": gettext_lazy("Changes saved."),
+    "withdrawn": gettext_lazy("Proposal withdrawn. Its dots went back to the voters."),
+    "edit": gettext_lazy("Edit"),
+    "edit_title": gettext_lazy("Edit your proposal"),
+    "propose_title": gettext_lazy("Propose a session"),
+    "save_changes": gettext_lazy("Save changes"),
+    "submit": gettext_lazy("Propose session"),
+    "withdraw": gettext_lazy("Withdraw"),
+    "withdraw_confirm": gettext_lazy("Withdraw “{title}”? Every dot on it goes back to its voter."),
+    "proposals_closed": gettext_lazy("Proposals are closed."),
+    "no_own": gettext_lazy("You have not proposed anything yet."),
+    "status_published": gettext_lazy("On the list"),
+    "status_pending": gettext_lazy("Waiting for approval"),
+    "status_hidden": gettext_lazy("Hidden by the organizers"),
+    "status_merged": gettext_lazy("Merged into another proposal"),
+    "chars": gettext_lazy("{n}/{max}"),
+    "title_short": gettext_lazy("A title needs at least 3 characters."),
+    "title_long": gettext_lazy("A title can have at most 120 characters."),
+    "network_error": gettext_lazy("No connection. Try again when you are back online."),
+    "error": gettext_lazy("Something went wrong. Try again."),
+    # schedule
+    "schedule_wait": gettext_lazy(
+        "Your schedule appears here once the organizers publish it. "
+        "The sessions you put dots on become your picks."
+    ),
+    "no_picks": gettext_lazy("You did not vote for any scheduled session. See the full schedule."),
+    "clash": gettext_lazy("Clash: {n} of your picks run at the same time. Choose one."),
+    "clash_tag": gettext_lazy("Clash"),
+    "unscheduled": gettext_lazy("Not in the schedule: {titles}"),
+    "time_range": gettext_lazy("{start}–{end}"),
+}
 
 
 def _wants_json(request) -> bool:
@@ -28,81 +131,194 @@ def server_error(request):
     return render(request, "500.html", status=500)
 
 
-def _event_by_code(code: str) -> tuple[Event | None, str]:
+def _bad_code_bucket(request) -> str:
+    return f"badcode:{client_address(request)}"
+
+
+def _check_guessing(request) -> None:
+    """Typed codes are a guessing oracle: the same per-address limit as the API's join."""
+    limit = {"limit": settings.UNCONF_BAD_CODE_RATE, "window": settings.UNCONF_BAD_CODE_WINDOW_SECONDS}
+    ratelimit.check(_bad_code_bucket(request), **limit)
+
+
+def _count_wrong_code(request) -> None:
+    limit = {"limit": settings.UNCONF_BAD_CODE_RATE, "window": settings.UNCONF_BAD_CODE_WINDOW_SECONDS}
+    ratelimit.consume(_bad_code_bucket(request), **limit)
+
+
+def _event_by_code(code: str) -> Event | None:
     """An event code, or a badge code (which names its event too)."""
-    normalized = normalize_code(code)
-    if not normalized:
-        return None, normalized
-    event = Event.objects.filter(join_code=normalized).first()
+    if not code:
+        return None
+    event = Event.objects.filter(join_code=code).first()
     if event is None:
-        badge = Badge.objects.select_related("event").filter(code=normalized).first()
+        badge = Badge.objects.select_related("event").filter(code=code).first()
         event = badge.event if badge else None
-    return event, normalized
+    return event
 
 
+@ensure_csrf_cookie
 def home(request):
     """Enter an event code (or a badge code) and land in the event."""
-    code = request.GET.get("code", "")
-    error = None
+    code = normalize_code(request.GET.get("code", ""))[:64]
+    error, status = None, 200
     if code:
-        event, normalized = _event_by_code(code)
+        try:
+            _check_guessing(request)
+            event = _event_by_code(code)
+            if event is None:
+                _count_wrong_code(request)
+        except RateLimited:
+            event = None
+            error, status = _("Too many wrong codes. Wait a few minutes and try again."), 429
         if event is not None:
-            return HttpResponseRedirect(f"{reverse('join-page', args=[event.slug])}?code={normalized}")
-        error = _("No event has that code. Check the code on the screen and try again.")
-    return render(request, "voting/home.html", {"code": code, "error": error}, status=400 if error else 200)
+            return HttpResponseRedirect(f"{reverse('join-page', args=[event.slug])}?code={code}")
+        if error is None:
+            error, status = _("No event has that code. Check the code on the screen and try again."), 400
+    return render(request, "voting/home.html", {"code": code, "error": error}, status=status)
 
 
+def _refusal_message(event: Event, code: str, refusal: UnconfError) -> str:
+    if refusal.code == "invalid_code":
+        if Badge.objects.filter(event=event, code=code, status=BadgeStatus.REVOKED).exists():
+            return _("This badge was revoked. Ask at the help desk for a new one.")
+        if event.identity_mode == IdentityMode.BADGE:
+            return _("That badge code is not valid for this event. Check it and try again.")
+        return _("That code is not valid for this event. Check the code on the screen and try again.")
+    return refusal.detail
+
+
+@ensure_csrf_cookie
 def join_page(request, slug):
-    """The QR target: joins with the code in the link, then opens the event."""
+    """The QR target: joins with the code in the link, then opens the event.
+
+    Open events join at once with the event code. Badge events ask for the badge code (a
+    badge's own QR code carries it); the projected event code alone is not enough there.
+    """
     event = get_object_or_404(Event, slug=slug)
-    code = request.GET.get("code", "") or request.POST.get("code", "")
-    display_name = request.POST.get("display_name", "")
+    code = normalize_code(request.POST.get("code", "") or request.GET.get("code", ""))[:64]
+    display_name = request.POST.get("display_name", "").strip()[:80]
     current = attendee_from_token(event, request.COOKIES.get(ATTENDEE_COOKIE, ""))
     event_url = reverse("event", args=[slug])
-    # Already joined on this phone: an open-event code changes nothing; a badge code moves it.
-    if current is not None and (event.identity_mode == IdentityMode.OPEN or not code):
+    badge_mode = event.identity_mode == IdentityMode.BADGE
+    is_event_code = code == normalize_code(event.join_code)
+    # Already joined on this phone: an event code changes nothing; only a badge code moves it.
+    if current is not None and (not badge_mode or not code or is_event_code):
         return HttpResponseRedirect(event_url)
-    error = None
+    if badge_mode and is_event_code:
+        code = ""  # the projected QR in a badge event: ask for the badge code, no error
+    error, status = None, 200
     if code:
         try:
             _attendee, token = join_rate_limited(request, event, code, display_name)
         except UnconfError as refusal:
-            error = refusal.detail
+            error, status = _refusal_message(event, code, refusal), refusal.status_code
         else:
             response = HttpResponseRedirect(event_url)
             set_attendee_cookie(request, response, token)
             return response
-    context = {"event": event, "code": code, "error": error, "badge_mode": event.identity_mode == "badge"}
-    return render(request, "voting/join.html", context, status=403 if error else 200)
-
-
-def _event_context(request, event: Event) -> dict:
-    attendee = attendee_from_token(event, request.COOKIES.get(ATTENDEE_COOKIE, ""))
-    return {
+    context = {
         "event": event,
-        "attendee": attendee,
-        "page_data": {
-            "slug": event.slug,
-            "event": EventSerializer(event).data,
-            "joined": attendee is not None,
-            "join_url": request.build_absolute_uri(reverse("join-page", args=[event.slug])),
-        },
+        "code": code,
+        "display_name": display_name,
+        "error": error,
+        "badge_mode": badge_mode,
+    }
+    return render(request, "voting/join.html", context, status=status)
+
+
+def _page_data(request, event: Event, attendee) -> dict:
+    return {
+        "slug": event.slug,
+        "event": EventSerializer(event).data,
+        "joined": attendee is not None,
+        "attendee": attendee.public_id if attendee else None,
+        "display_name": attendee.display_name if attendee else "",
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+        "time_zone": settings.TIME_ZONE,
+        "join_url": reverse("join-page", args=[event.slug]),
+        "schedule_url": reverse("schedule-page", args=[event.slug]),
+        "worker_url": reverse("phone-worker", args=[event.slug]),
+        "assets": [static(path) for path in PHONE_ASSETS],
+        "strings": {key: str(text) for key, text in PHONE_STRINGS.items()},
     }
 
 
+@never_cache
+@ensure_csrf_cookie
 def event_page(request, slug):
     """The attendee's app: propose, vote, live ranking, my schedule."""
     event = get_object_or_404(Event, slug=slug)
-    context = _event_context(request, event)
-    if context["attendee"] is None:
+    attendee = attendee_from_token(event, request.COOKIES.get(ATTENDEE_COOKIE, ""))
+    if attendee is None:
         return HttpResponseRedirect(reverse("join-page", args=[slug]))
+    context = {
+        "event": event,
+        "attendee": attendee,
+        "page_data": _page_data(request, event, attendee),
+        "preload": [static(path) for path in PHONE_ASSETS if path.endswith(".js")],
+    }
     return render(request, "voting/event.html", context)
 
 
+def phone_worker(request, slug):
+    """The phone's service worker, served under /e/<slug>/ so that it may control the event page."""
+    get_object_or_404(Event, slug=slug)
+    with open(finders.find("voting/phone-sw.js"), encoding="utf-8") as source:
+        body = source.read()
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _schedule_rows(schedule: dict, picks: set[int]) -> tuple[list[dict], int]:
+    """Sessions grouped by slot, in time order, each flagged when it is one of my picks."""
+    rooms = {room["id"]: room for room in schedule["rooms"]}
+    by_slot: dict[int, list[dict]] = {}
+    for session in schedule["sessions"]:
+        by_slot.setdefault(session["slot"], []).append(
+            {
+                "title": session["title"],
+                "room": rooms.get(session["room"], {}).get("name", ""),
+                "mine": session["proposal"] in picks,
+            }
+        )
+    rows, clashes = [], 0
+    for slot in schedule["slots"]:
+        sessions = sorted(by_slot.get(slot["id"], []), key=lambda s: s["room"])
+        mine = sum(s["mine"] for s in sessions)
+        clashes += mine > 1
+        rows.append({"slot": slot, "sessions": sessions, "clash": mine > 1})
+    return rows, clashes
+
+
 def schedule_page(request, slug):
-    """The published schedule; an attendee's own picks highlighted."""
+    """The published schedule; an attendee's own picks highlighted and clashes flagged."""
     event = get_object_or_404(Event, slug=slug)
-    context = _event_context(request, event)
-    if not (event.schedule_published or event.is_organizer(request.user)):
+    attendee = attendee_from_token(event, request.COOKIES.get(ATTENDEE_COOKIE, ""))
+    organizer = event.is_organizer(request.user)
+    context = {"event": event, "attendee": attendee}
+    if not (event.schedule_published or organizer):
         return render(request, "voting/schedule_unpublished.html", context, status=404)
+    schedule = schedule_state(event, organizer=organizer)
+    picks = set()
+    if attendee is not None:
+        picks = set(
+            Vote.objects.filter(attendee=attendee, proposal__status=ProposalStatus.PUBLISHED).values_list(
+                "proposal_id", flat=True
+            )
+        )
+    for slot in schedule["slots"]:
+        slot["start"] = parse_datetime(slot["starts_at"])
+        slot["end"] = parse_datetime(slot["ends_at"])
+    rows, clashes = _schedule_rows(schedule, picks)
+    context.update(
+        {
+            "rows": rows,
+            "clashes": clashes,
+            "picks": sum(session["mine"] for row in rows for session in row["sessions"]),
+            "published": schedule["published"],
+            "has_sessions": bool(schedule["sessions"]),
+        }
+    )
     return render(request, "voting/schedule.html", context)

@@ -14,6 +14,7 @@ export function connectFeed(slug, { onState, onStatus = () => {}, onMessage = ()
   let lastHeard = Date.now();
   let stopped = false;
   let timer = null;
+  let retry = null;
 
   function status(state, detail) {
     onStatus(state, detail);
@@ -55,7 +56,7 @@ export function connectFeed(slug, { onState, onStatus = () => {}, onMessage = ()
       const base = Math.min(30000, 500 * 2 ** Math.min(attempt, 6));
       const delay = base * (0.5 + Math.random());
       status("reconnecting", delay);
-      setTimeout(open, delay);
+      retry = setTimeout(open, delay);
     });
   }
 
@@ -70,6 +71,12 @@ export function connectFeed(slug, { onState, onStatus = () => {}, onMessage = ()
 
   window.addEventListener("online", () => {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "resync" }));
+    // Back online while waiting out a long backoff: try soon rather than in up to 30 s, with
+    // jitter, since a whole hall comes back online at the same moment.
+    if (!socket && !stopped) {
+      clearTimeout(retry);
+      retry = setTimeout(open, Math.random() * 2000);
+    }
   });
 
   open();
@@ -80,6 +87,7 @@ export function connectFeed(slug, { onState, onStatus = () => {}, onMessage = ()
     close() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(retry);
       if (socket) socket.close();
     },
   };
