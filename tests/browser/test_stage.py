@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import zxingcpp
 from axe_playwright_python.sync_playwright import Axe
+from django.test import Client
 from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
@@ -251,6 +252,28 @@ def test_blind_stage_shows_only_participation_until_the_reveal(transactional_db,
     expect(stage.locator("#stage-phase")).to_have_text("Results")
     expect(stage.locator('#ranking .row.is-shown[data-rank="1"]')).to_be_visible(timeout=5000)
     assert board(stage) == [[1, "Alpha", "2"], [2, "Bravo", "1"], [3, "Charlie", "1"]]
+
+
+def test_blind_stage_opened_by_a_signed_in_organizer_still_shows_no_counts(transactional_db, server, desktop):
+    # Organizers open the stage from their console, so its socket gets the organizers' counts.
+    organizer = factories.make_organizer()
+    event = factories.make_event(organizer, tally_visibility="blind")
+    alpha = services.submit_proposal(event=event, author=None, title="Alpha")
+    token = factories.join(event)[2]
+    client = Client()
+    client.force_login(organizer)
+    page = desktop(1280, 720)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.url}]
+    )
+    page.goto(f"/e/{event.slug}/stage/")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+
+    vote(server, event, token, alpha)
+
+    expect(page.locator("#meter-people")).to_have_text("1 of 1 person voted", timeout=LIVE_MS)
+    assert page.locator("#ranking > *").count() == 0
+    assert "Alpha" not in page.content()
 
 
 # --- hostile text ----------------------------------------------------------------------------------

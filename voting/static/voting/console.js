@@ -534,7 +534,6 @@ function openEdit(proposal) {
 }
 
 editForm.addEventListener("submit", async (ev) => {
-  if (ev.submitter && ev.submitter.value !== "ok") return;
   ev.preventDefault();
   const changes = {};
   for (const name of ["title", "host_name", "description"]) {
@@ -600,7 +599,6 @@ async function loadPreview() {
 
 mergeTarget.addEventListener("change", loadPreview);
 $("merge-form").addEventListener("submit", async (ev) => {
-  if (ev.submitter && ev.submitter.value !== "ok") return;
   ev.preventDefault();
   const target = state.proposals.get(Number(mergeTarget.value));
   try {
@@ -745,6 +743,11 @@ $("organizer-add").addEventListener("submit", async (ev) => {
     toast(TEXT.organizerAdd(username));
   }
 });
+
+// Cancel buttons are plain buttons, so Enter in a field submits the dialog's real action.
+for (const button of document.querySelectorAll("dialog [data-close]")) {
+  button.addEventListener("click", () => button.closest("dialog").close());
+}
 
 // --- start ------------------------------------------------------------------------------------
 

@@ -161,12 +161,15 @@ let offlineTimer = null;
 function onStatus(status) {
   els.connection.dataset.state = status;
   setText(els.connectionText, TEXT.status[status] || status);
-  clearTimeout(offlineTimer);
   if (status === "live") {
+    clearTimeout(offlineTimer);
+    offlineTimer = null;
     document.body.classList.remove("is-offline");
-  } else {
-    const delay = status === "gone" || status === "forbidden" ? 0 : OFFLINE_AFTER_MS;
-    offlineTimer = setTimeout(() => document.body.classList.add("is-offline"), delay);
+  } else if (status === "gone" || status === "forbidden") {
+    document.body.classList.add("is-offline");
+  } else if (offlineTimer === null) {
+    // Counted from the first failure: every retry reports "reconnecting" again.
+    offlineTimer = setTimeout(() => document.body.classList.add("is-offline"), OFFLINE_AFTER_MS);
   }
 }
 
