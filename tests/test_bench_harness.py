@@ -287,6 +287,23 @@ def test_summarize_collapsed_reports_self_and_total_shares():
     assert summary["total"][:2] == [("main", 100.0), ("loop", 100.0)]
 
 
+def test_summarize_collapsed_splits_the_event_loop_from_worker_threads():
+    lines = [
+        "thread (1): MainThread;run_forever;deliver;send 50",
+        "thread (1): MainThread;run_forever;select 30",
+        "thread (7): ThreadPoolExecutor-0_0;_worker;execute 15",
+        "thread (8): ThreadPoolExecutor-0_1;_worker;connect 5",
+    ]
+
+    summary = analysis.summarize_collapsed(lines, seconds=1.0, rate=100)
+
+    loop, workers = summary["threads"]["event loop (MainThread)"], summary["threads"]["other threads"]
+    assert (loop["samples"], loop["threads"], loop["busy_pct"]) == (80, 1, 80.0)
+    assert loop["self"] == [("send", 62.5), ("select", 37.5)]
+    assert (workers["samples"], workers["threads"], workers["busy_pct"]) == (20, 2, 20.0)
+    assert workers["self"] == [("execute", 75.0), ("connect", 25.0)]
+
+
 # --- the subscriber client against a real websocket server --------------------------------------
 
 

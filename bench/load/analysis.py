@@ -401,26 +401,54 @@ def diff_counts(got: Counts, expected: Counts, limit: int = 3) -> str:
 # --- profiles -----------------------------------------------------------------------------------
 
 
-def summarize_collapsed(lines: Iterable[str], top: int = 15) -> dict:
+def summarize_collapsed(
+    lines: Iterable[str], top: int = 15, seconds: float | None = None, rate: int = 100
+) -> dict:
     """Top functions of a py-spy `--format raw` profile (collapsed stacks: `a;b;c 12`).
 
     self: samples where the function was running; total: samples where it was on the stack.
+    With `--threads` the first frame names the thread (`thread (123): MainThread`); samples are
+    then also split into the event loop (MainThread) and the other threads, and with the
+    recording's `seconds` and `rate` each group's busy share is given (idle samples are not
+    recorded, so 100% means the thread never waited).
     """
     own, total, samples = Counter(), Counter(), 0
+    groups: dict[str, Counter] = {}
+    group_samples: Counter = Counter()
+    thread_ids: dict[str, set] = {}
     for line in lines:
         stack, _, count = line.rstrip().rpartition(" ")
         if not stack or not count.isdigit():
             continue
         n = int(count)
-        samples += n
         frames = stack.split(";")
+        group = None
+        if frames[0].startswith("thread ("):
+            thread_id, _, name = frames[0].partition(": ")
+            group = "event loop (MainThread)" if name == "MainThread" else "other threads"
+            thread_ids.setdefault(group, set()).add(thread_id)
+            frames = frames[1:] or ["(thread)"]
+        samples += n
         own[frames[-1]] += n
         for frame in dict.fromkeys(frames):  # once per sample, in stack order (deterministic ties)
             total[frame] += n
+        if group is not None:
+            group_samples[group] += n
+            groups.setdefault(group, Counter())[frames[-1]] += n
     if samples == 0:
-        return {"samples": 0, "self": [], "total": []}
+        return {"samples": 0, "self": [], "total": [], "threads": {}}
 
-    def share(counter):
-        return [(name, round(100.0 * n / samples, 1)) for name, n in counter.most_common(top)]
+    def share(counter, of=samples):
+        return [(name, round(100.0 * k / of, 1)) for name, k in counter.most_common(top)]
 
-    return {"samples": samples, "self": share(own), "total": share(total)}
+    threads = {}
+    for group, counter in groups.items():
+        entry = {
+            "samples": group_samples[group],
+            "threads": len(thread_ids[group]),
+            "self": share(counter, group_samples[group]),
+        }
+        if seconds:
+            entry["busy_pct"] = round(100.0 * group_samples[group] / (seconds * rate), 1)
+        threads[group] = entry
+    return {"samples": samples, "self": share(own), "total": share(total), "threads": threads}

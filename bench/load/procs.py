@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+PROFILE_RATE = 100  # py-spy samples per second
 
 
 def free_port() -> int:
@@ -176,8 +177,8 @@ def start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen | Non
     if binary is None:
         return None
     return subprocess.Popen(
-        [binary, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "100"]
-        + ["--format", "raw", "--output", str(out), "--nonblocking"],
+        [binary, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", str(PROFILE_RATE)]
+        + ["--format", "raw", "--threads", "--output", str(out), "--nonblocking"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -198,10 +199,12 @@ class Profiles:
         self.enabled = enabled and py_spy() is not None
         self.out_dir = out_dir
         self.running: list[tuple[str, subprocess.Popen, Path]] = []
+        self.started = 0.0
 
     def start(self, phase: str, targets: dict[str, int], seconds: float) -> None:
         if not self.enabled:
             return
+        self.started = time.monotonic()
         for name, pid in targets.items():
             path = self.out_dir / f"profile-{phase}-{name.replace(' ', '').replace(':', '')}.txt"
             proc = start_profile(pid, seconds, path)
@@ -210,12 +213,13 @@ class Profiles:
 
     def stop(self, summarize) -> dict:
         results = {}
+        seconds = time.monotonic() - self.started
         for name, proc, path in self.running:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
             try:
                 proc.wait(30)
-                results[name] = summarize(path.read_text().splitlines())
+                results[name] = summarize(path.read_text().splitlines(), seconds=seconds, rate=PROFILE_RATE)
             except (subprocess.TimeoutExpired, OSError):
                 proc.kill()
         self.running = []

@@ -265,9 +265,12 @@ def render_markdown(r: dict, rows: list[Row]) -> str:
     if p.get("profile"):
         lines += ["## Profile (py-spy, during the vote storm)", ""]
         for name, summary in p["profile"].items():
-            lines.append(f"**{name}** ({summary['samples']} samples), top self time:")
+            lines.append(f"**{name}** ({summary['samples']} samples, idle excluded)")
             lines.append("")
-            lines += [f"- {share}% {frame}" for frame, share in summary["self"][:12]]
+            for group, entry in summary.get("threads", {}).items():
+                busy = f", busy {entry['busy_pct']:.0f}% of the time" if "busy_pct" in entry else ""
+                lines.append(f"- {group} ({entry['threads']} thread(s){busy}), top self time:")
+                lines += [f"  - {share}% `{frame}`" for frame, share in entry["self"][:10]]
             lines.append("")
     if p["check"]["problems"]:
         lines += ["## Problems found", ""] + [f"- {x}" for x in p["check"]["problems"][:30]]

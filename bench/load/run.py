@@ -458,7 +458,10 @@ def start_product(cfg: Config, out: Path) -> tuple[list[Server], list[int]]:
         "UNCONF_BAD_CODE_RATE": "1000000",
     }
     ports = [free_port() for _ in range(cfg.daphne_procs)]
-    servers = [start_daphne(f"daphne-{port}", "unconf.asgi:application", port, env, out) for port in ports]
+    servers = [
+        start_daphne(f"daphne-{i + 1}", "unconf.asgi:application", port, env, out)
+        for i, port in enumerate(ports)
+    ]
     for server, port in zip(servers, ports, strict=True):
         wait_http(server, f"http://127.0.0.1:{port}/healthz")
     return servers, ports
@@ -752,6 +755,9 @@ def _built_to_last(arrivals: np.ndarray, built: list) -> dict:
 def run(cfg: Config, command: str) -> int:
     out = ROOT / cfg.out_dir
     out.mkdir(parents=True, exist_ok=True)
+    for pattern in ("daphne-*.log", "hello-daphne-*.log", "ws-baseline.log", "profile-*.txt", "load*.*"):
+        for old in out.glob(pattern):  # this harness's own files from an earlier run
+            old.unlink()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     fd_limit = wsclient.raise_fd_limit()
     needed_fds = cfg.sockets // max(cfg.subscriber_procs, 1) + 500
@@ -830,14 +836,11 @@ def run(cfg: Config, command: str) -> int:
     print(report.render_cpu(results["product"]["cpu"]))
     print()
     for name, summary in results["product"].get("profile", {}).items():
-        print(f"\nProfile of {name}, {summary['samples']} samples (py-spy, % of samples):")
-        print(
-            "  self:  " + "\n         ".join(f"{share:5.1f}% {frame}" for frame, share in summary["self"][:8])
-        )
-        print(
-            "  total: "
-            + "\n         ".join(f"{share:5.1f}% {frame}" for frame, share in summary["total"][:25])
-        )
+        print(f"\nProfile of {name}: {summary['samples']} samples (py-spy --threads, idle excluded)")
+        for group, entry in summary.get("threads", {}).items():
+            busy = f", busy {entry['busy_pct']:.0f}% of the time" if "busy_pct" in entry else ""
+            print(f"  {group} ({entry['threads']} thread(s){busy}); top self, % of the group's samples:")
+            print("\n".join(f"    {share:5.1f}% {frame}" for frame, share in entry["self"][:8]))
     print()
     print(f"Written: {out / 'load.json'}, {out / 'load.md'}, {plot_path}")
     for line in check["fail_lines"]:
