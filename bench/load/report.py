@@ -209,7 +209,9 @@ How each figure is measured (all on 127.0.0.1, all clients in processes of their
   so counts only rise. A message that arrived before the `200` counts as 0 ms.
 - **Vote ack**: open-loop load (requests are due at a fixed rate whatever the server does);
   latency from when a request was due to its response, so a server that falls behind cannot
-  hide it. Keep-alive connections, split across the two ports by attendee.
+  hide it. One client process with a pool of keep-alive connections per port (32 by default;
+  a request waiting for a free connection is already late), requests split across the two
+  ports by attendee; 10 s timeout.
 - **Ingest capacity**: a ramp of open-loop steps, ×1.5 while steps pass, then two geometric
   bisections; a step passes with ack p99 < 1 s and no error. The hello-world limit runs the same
   ramp against a hello-world Django view in the same number of Daphne processes.

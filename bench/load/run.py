@@ -544,7 +544,13 @@ def product_run(cfg: Config, out: Path, event: dict) -> dict:
         log(f"vote storm: {cfg.storm_rate:.0f} votes/s for {cfg.storm_seconds:.0f} s over HTTP")
         meter.start()
         storm = http.run(
-            {"kind": "votes", "rate": cfg.storm_rate, "seconds": cfg.storm_seconds, "label": "vote storm"}
+            {
+                "kind": "votes",
+                "rate": cfg.storm_rate,
+                "seconds": cfg.storm_seconds,
+                "label": "vote storm",
+                "connections": cfg.http_connections,
+            }
         )
         result["cpu"] = meter.stop()
         summary = load_summary(storm)
