@@ -7,6 +7,15 @@ from rest_framework.test import APIClient
 from tests import factories
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    until the session ends, which async tests collected after it could not start under."""
+    browser = [item for item in items if "tests/browser/" in str(item.fspath)]
+    for item in browser:
+        item.add_marker(pytest.mark.browser)
+    items[:] = [item for item in items if item not in browser] + browser
+
+
 @pytest.fixture(autouse=True)
 def _postgres_only(request):
     """The vote-integrity guarantees live in PostgreSQL: refuse to prove them on anything else."""

@@ -80,7 +80,7 @@ def test_pinned_session_stays_put_and_others_fill_the_remaining_cells() -> None:
         room_id=11,
         slot_id=20,
         pinned=True,
-        explanation="Pinned by the organisers to Nook at 09:00. Ranked #4 with 1 dot. "
+        explanation="Pinned by the organizers to Nook at 09:00. Ranked #4 with 1 dot. "
         "None of its voters picked another scheduled session, so it cannot clash. "
         "Room fixed by the pin (1 voter, capacity 10).",
     )
@@ -134,7 +134,7 @@ def test_explanation_says_when_a_pin_took_the_bigger_room() -> None:
         "session. Over capacity by 20 voters."
     )
     assert placement_of(result, 2).explanation == (
-        "Pinned by the organisers to Hall at 09:00. Ranked #2 with 0 dots. Nobody has voted for it yet. "
+        "Pinned by the organizers to Hall at 09:00. Ranked #2 with 0 dots. Nobody has voted for it yet. "
         "Room fixed by the pin (0 voters, capacity 50)."
     )
 

@@ -45,7 +45,7 @@ class Placement:
 
 @dataclass(frozen=True)
 class ScheduleResult:
-    """The schedule plus what the organisers need to review it.
+    """The schedule plus what the organizers need to review it.
 
     placements: ordered by slot (chronological), then by room in input order.
     clash_total: see `clash_total`.
@@ -118,7 +118,7 @@ def build_schedule(
     Pins: a pin needs both a room and a slot that exist. When two sessions are pinned to the
     same cell the higher-ranked one keeps it. Every session whose pin was dropped is reported
     in `dropped_pins` and gets first claim, in rank order, on the cells left after the pins,
-    since the organisers clearly want it to run; everything else fills the rest by rank.
+    since the organizers clearly want it to run; everything else fills the rest by rank.
     Sessions without votes still fill otherwise empty cells.
     """
     _require_unique_ids("session", [s.id for s in sessions])
@@ -462,7 +462,7 @@ class _Explainer:
         parts = []
         if s.id in self.pinned_ids:
             slot = self.slot_by_id[self.slot_of[s.id]]
-            parts.append(f"Pinned by the organisers to {room.name} at {slot.label}.")
+            parts.append(f"Pinned by the organizers to {room.name} at {slot.label}.")
         parts.append(f"Ranked #{self.rank_of[s.id]} with {_count(s.dots, 'dot')}.")
         if s.id in self.pin_notes:
             parts.append(self.pin_notes[s.id])

@@ -20,12 +20,6 @@ PHONE = {
 }
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/browser/" in str(item.fspath):
-            item.add_marker(pytest.mark.browser)
-
-
 @pytest.fixture(scope="session")
 def server(django_db_setup, django_db_blocker):
     """One Daphne for the browser tests; tests use `transactional_db` so it sees their data."""
