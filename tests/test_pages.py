@@ -348,7 +348,7 @@ def test_the_service_worker_is_served_from_the_event_scope(event):
 
 def test_every_string_the_phone_js_uses_is_defined_for_translation():
     used = set()
-    for name in ("phone.js", "phone-schedule.js"):
+    for name in ("phone.js", "phone-list.js", "phone-propose.js", "phone-schedule.js"):
         source = (STATIC / name).read_text()
         used |= set(re.findall(r"\bT\.(\w+)", source))
         used |= {

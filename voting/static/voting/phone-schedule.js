@@ -1,6 +1,8 @@
 // "My schedule" on the phone: the published sessions the attendee put dots on, in time order,
 // with room and time, and a warning where two of them run in the same slot.
 
+import { el, fill } from "./phone-dom.js";
+
 /** Picks in time order, the slots that hold more than one pick, and picks not scheduled. */
 export function myPicks(schedule, votedIds, titles) {
   const rooms = new Map(schedule.rooms.map((room) => [room.id, room]));
@@ -44,15 +46,8 @@ function dayFormat(timeZone) {
   }
 }
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 /** Render into `root` (replacing its content). Attendee text only ever goes in as textContent. */
-export function renderMySchedule(root, { schedule, votedIds, titles, timeZone, T, fill }) {
+export function renderMySchedule(root, { schedule, votedIds, titles, timeZone, T }) {
   root.replaceChildren();
   if (!schedule || !schedule.published) {
     root.append(el("p", "empty", T.schedule_wait));

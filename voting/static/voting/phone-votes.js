@@ -135,7 +135,8 @@ export class VoteQueue {
           return; // the "online" event or the feed coming back calls flush() again
         }
         if (error instanceof ApiError && error.status === 401) {
-          this.markPending();
+          // Signed out here (the badge moved to another phone): nothing more can be sent.
+          for (const pending of Object.keys(this.wanted)) this.forget(pending, "refused", error.detail);
           this.onSignedOut();
           return;
         }
