@@ -295,7 +295,10 @@ function renderRanking() {
     row.li.style.setProperty("--i", ROWS);
     setTimeout(() => row.li.remove(), LEAVE_MS);
   }
-  setText(els.rankingFoot, ranked.length > ROWS ? TEXT.more(ranked.length - ROWS) : "");
+  let foot = "";
+  if (ranked.length > ROWS) foot = TEXT.more(ranked.length - ROWS);
+  else if (ranked.length === 0) foot = TEXT.proposalsSoFar(0);
+  setText(els.rankingFoot, foot);
   if (revealing) reveal(top.length);
 }
 
@@ -401,6 +404,13 @@ document.addEventListener("mousemove", () => {
   document.body.classList.remove("cursor-hidden");
   clearTimeout(cursorTimer);
   cursorTimer = setTimeout(() => document.body.classList.add("cursor-hidden"), 2500);
+});
+
+// F toggles full screen (a keyboard is all the projector laptop needs).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "f" && event.key !== "F") return;
+  if (document.fullscreenElement) document.exitFullscreen();
+  else document.documentElement.requestFullscreen().catch(() => {});
 });
 
 async function keepAwake() {
