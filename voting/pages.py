@@ -71,7 +71,7 @@ PHONE_STRINGS = {
     "voting_not_open": gettext_lazy("Voting has not opened yet. Propose sessions meanwhile."),
     "closes_in": gettext_lazy("Closes in {time}"),
     "results_blind": gettext_lazy("Counts stay hidden until the organizers reveal the results."),
-    "participation": gettext_lazy("{voters} of {attendees} people have voted"),
+    "participation": gettext_lazy("Voted so far: {voters} of {attendees}"),
     "pending": gettext_lazy("Pending: will be sent when you are back online"),
     "saving": gettext_lazy("Saving…"),
     "saved": gettext_lazy("Saved"),

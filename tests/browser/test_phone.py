@@ -114,7 +114,7 @@ def test_voting_spends_the_budget_and_the_other_phone_sees_live_counts(transacti
             "1 dot · 1 person", timeout=LIVE
         )
     expect(card_by_id(watcher, proposals[3]).locator(".counts")).to_have_text("0 dots · 0 people")
-    expect(watcher.locator("#list-note")).to_have_text("1 of 2 people have voted")
+    expect(watcher.locator("#list-note")).to_have_text("Voted so far: 1 of 2")
 
     card_by_id(voter, proposals[0]).get_by_role("button", name=re.compile("^Voted for")).click()
 
@@ -154,7 +154,7 @@ def test_blind_mode_keeps_every_count_out_of_the_page_until_results_are_revealed
 
     card_by_id(voter, proposals[0]).get_by_role("button", name=re.compile("^Vote for")).click()
     expect(card_by_id(voter, proposals[0]).locator(".proposal-sync")).to_have_text("Saved")
-    expect(watcher.locator("#list-note")).to_contain_text("1 of 2 people have voted", timeout=LIVE)
+    expect(watcher.locator("#list-note")).to_contain_text("Voted so far: 1 of 2", timeout=LIVE)
 
     expect(watcher.locator(".counts")).to_have_count(0)
     assert _digits_in_text_and_attributes(watcher.locator("#list")) == []

@@ -2,7 +2,7 @@
 // the order is a stable per-attendee shuffle; once they show, it is the live ranking, and cards
 // slide to their new place. Counts are only ever rendered when the server sent them.
 
-import { $, chars, el, fill } from "./phone-dom.js";
+import { $, chars, el, fill, fillNodes } from "./phone-dom.js";
 
 const LONG_DESCRIPTION = 180; // characters: longer descriptions fold to three lines
 const SEARCH_FROM = 8; // proposals: below that a search box is only in the way
@@ -112,7 +112,9 @@ export function createList(app) {
     const before = new Map();
     if (!reducedMotion) for (const node of current) before.set(node, node.getBoundingClientRect().top);
     list.replaceChildren(...wanted);
-    if (focused && list.contains(focused) && document.activeElement !== focused) focused.focus({ preventScroll: true });
+    if (focused && list.contains(focused) && document.activeElement !== focused) {
+      focused.focus({ preventScroll: true });
+    }
     if (reducedMotion) return;
     for (const node of wanted) {
       const top = before.get(node);
@@ -140,8 +142,6 @@ export function createList(app) {
     heading.append(rankLabel, title);
     head.append(rank, heading);
     const host = el("p", "proposal-host");
-    const hostName = el("bdi", "");
-    host.append(hostName);
     const description = el("p", "proposal-desc");
     description.dir = "auto";
     const more = el("button", "link-button more", T.more);
@@ -158,7 +158,7 @@ export function createList(app) {
     foot.append(meta, vote);
     const sync = el("p", "proposal-sync");
     root.append(head, host, description, more, foot, sync);
-    return { id, root, rank, rankLabel, title, host, hostName, description, more, meta, vote, sync, kind: "" };
+    return { id, root, rank, rankLabel, title, host, description, more, meta, vote, sync, kind: "" };
   }
 
   function updateCard(card, proposal, rank) {
@@ -185,14 +185,7 @@ export function createList(app) {
     card.rank.hidden = !rank;
     card.rankLabel.textContent = rank ? `${fill(T.rank, { n: rank })}: ` : "";
     if (card.title.textContent !== proposal.title) card.title.textContent = proposal.title;
-    // "by {name}" with the name in its own <bdi>, so a right-to-left name cannot reorder the
-    // translated words around it.
-    const hostText = proposal.host_name ? fill(T.by_host, { name: "\u0000" }) : "";
-    if (hostText) {
-      const [beforeName, afterName] = hostText.split("\u0000");
-      card.hostName.textContent = proposal.host_name;
-      card.host.replaceChildren(beforeName, card.hostName, afterName);
-    }
+    if (proposal.host_name) card.host.replaceChildren(...fillNodes(T.by_host, { name: proposal.host_name }));
     card.host.hidden = !proposal.host_name;
     const description = proposal.description || "";
     if (card.description.textContent !== description) card.description.textContent = description;
@@ -207,7 +200,8 @@ export function createList(app) {
     if (state.firstIds && !state.firstIds.has(card.id)) tags.push(el("span", "tag tag-new", T.new));
     if (countsVisible() && typeof proposal.dots === "number") {
       const counts = el("span", "counts");
-      counts.append(el("strong", "", plural("dots", proposal.dots)), ` · ${plural("voters", proposal.voters)}`);
+      const voters = ` · ${plural("voters", proposal.voters)}`;
+      counts.append(el("strong", "", plural("dots", proposal.dots)), voters);
       tags.push(counts);
     }
     card.meta.replaceChildren(...tags);
@@ -263,7 +257,8 @@ export function createList(app) {
     if (kind === "toggle") {
       card.toggle.setAttribute("aria-pressed", String(dots > 0));
       card.toggleLabel.textContent = dots > 0 ? T.voted : T.vote;
-      card.toggle.setAttribute("aria-label", fill(dots > 0 ? T.voted_for : T.vote_for, { title: proposal.title }));
+      const label = fill(dots > 0 ? T.voted_for : T.vote_for, { title: proposal.title });
+      card.toggle.setAttribute("aria-label", label);
       card.toggle.disabled = !open || (dots === 0 && left <= 0);
     } else {
       card.group.setAttribute("aria-label", fill(T.your_dots, { title: proposal.title }));

@@ -2,7 +2,7 @@
 // attendee's own proposals with edit and withdraw.
 
 import { ApiError, NetworkError } from "./phone-api.js";
-import { $, chars, el, fill } from "./phone-dom.js";
+import { $, chars, el, fill, fillNodes } from "./phone-dom.js";
 
 const HOST_KEY = "unconf:host-name";
 const SIMILAR_DELAY_MS = 300;
@@ -210,7 +210,7 @@ export function createProposing(app) {
     $("p-cancel").hidden = false;
     updateCounter();
     renderSimilar([]);
-    form.scrollIntoView({ behavior: reducedMotion ? "auto" : "smooth", block: "start" });
+    $("form-heading").scrollIntoView({ behavior: reducedMotion ? "auto" : "smooth", block: "start" });
     titleInput.focus({ preventScroll: true });
   }
 
@@ -227,7 +227,7 @@ export function createProposing(app) {
 
   function confirmWithdraw(proposal) {
     const dialog = $("confirm");
-    $("confirm-text").textContent = fill(T.withdraw_confirm, { title: proposal.title });
+    $("confirm-text").replaceChildren(...fillNodes(T.withdraw_confirm, { title: proposal.title }));
     dialog.returnValue = "";
     dialog.showModal();
     dialog.addEventListener(
@@ -237,7 +237,9 @@ export function createProposing(app) {
         try {
           const withdrawn = await api.del(`/proposals/${proposal.id}`);
           storeProposal(withdrawn);
-          if (state.me) state.me.proposals = state.me.proposals.filter((id) => String(id) !== String(proposal.id));
+          if (state.me) {
+            state.me.proposals = state.me.proposals.filter((id) => String(id) !== String(proposal.id));
+          }
           if (state.editing === String(proposal.id)) stopEdit();
           toast(T.withdrawn);
           loadMe();
@@ -272,7 +274,8 @@ export function createProposing(app) {
       const item = el("li", "card own");
       const title = el("p", "own-title", proposal.title);
       title.dir = "auto";
-      const status = el("span", `tag tag-${proposal.status}`, T[`status_${proposal.status}`] || proposal.status);
+      const label = T[`status_${proposal.status}`] || proposal.status;
+      const status = el("span", `tag tag-${proposal.status}`, label);
       const actions = el("div", "own-actions");
       const edit = el("button", "btn btn-small btn-ghost", T.edit);
       edit.type = "button";

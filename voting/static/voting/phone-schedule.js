@@ -1,7 +1,7 @@
 // "My schedule" on the phone: the published sessions the attendee put dots on, in time order,
 // with room and time, and a warning where two of them run in the same slot.
 
-import { el, fill } from "./phone-dom.js";
+import { el, fill, fillNodes } from "./phone-dom.js";
 
 /** Picks in time order, the slots that hold more than one pick, and picks not scheduled. */
 export function myPicks(schedule, votedIds, titles) {
@@ -24,7 +24,9 @@ export function myPicks(schedule, votedIds, titles) {
   for (const pick of picks) perSlot.set(pick.slot.id, (perSlot.get(pick.slot.id) || 0) + 1);
   const clashing = new Set([...perSlot].filter(([, n]) => n > 1).map(([id]) => id));
   const scheduled = new Set(schedule.sessions.map((session) => String(session.proposal)));
-  const unscheduled = [...voted].filter((id) => !scheduled.has(id) && titles.has(id)).map((id) => titles.get(id));
+  const unscheduled = [...voted]
+    .filter((id) => !scheduled.has(id) && titles.has(id))
+    .map((id) => titles.get(id));
   return { picks, clashing, unscheduled };
 }
 
@@ -88,5 +90,11 @@ export function renderMySchedule(root, { schedule, votedIds, titles, timeZone, T
     list.append(item);
   }
   if (picks.length) root.append(list);
-  if (unscheduled.length) root.append(el("p", "note", fill(T.unscheduled, { titles: unscheduled.join(", ") })));
+  if (unscheduled.length) {
+    const titles = el("span");
+    unscheduled.forEach((title, i) => titles.append(i ? ", " : "", el("bdi", "", title)));
+    const note = el("p", "note");
+    note.append(...fillNodes(T.unscheduled, { titles }));
+    root.append(note);
+  }
 }

@@ -20,6 +20,10 @@ const POLL_MS = 20000;
 
 const api = createApi(SLUG, DATA.csrf_cookie);
 
+function byId(proposals) {
+  return new Map(proposals.map((p) => [String(p.id), p]));
+}
+
 function plural(base, n) {
   return fill(T[n === 1 ? `${base}_one` : `${base}_other`], { n });
 }
@@ -113,7 +117,7 @@ function applySnapshot(message) {
   state.event = message.event;
   state.participation = message.participation;
   state.schedule = message.schedule || null;
-  state.proposals = new Map(message.proposals.filter((p) => p.status === "published").map((p) => [String(p.id), p]));
+  state.proposals = byId(message.proposals.filter((p) => p.status === "published"));
   if (state.firstIds === null) state.firstIds = new Set(state.proposals.keys());
   state.loaded = true;
   if (message.me) {
@@ -184,8 +188,8 @@ function restore() {
     const saved = JSON.parse(localStorage.getItem(STATE_KEY) || "null");
     if (!saved || saved.attendee !== DATA.attendee) return;
     state.event = saved.event || state.event;
-    state.proposals = new Map((saved.proposals || []).map((p) => [String(p.id), p]));
-    state.own = new Map((saved.own || []).map((p) => [String(p.id), p]));
+    state.proposals = byId(saved.proposals || []);
+    state.own = byId(saved.own || []);
     state.me = saved.me;
     state.participation = saved.participation;
     state.schedule = saved.schedule;
@@ -212,7 +216,7 @@ async function refreshOwnIfNeeded() {
   }
   try {
     const list = await api.get("/proposals?order=random");
-    state.own = new Map(list.filter((p) => p.mine && p.status !== "published").map((p) => [String(p.id), p]));
+    state.own = byId(list.filter((p) => p.mine && p.status !== "published"));
     scheduleRender();
     persist();
   } catch {
@@ -332,11 +336,14 @@ function setDots(id, dots) {
 let scheduleSignature = "";
 function renderSchedule() {
   const votedIds = myVotedIds();
-  const titles = new Map(votedIds.filter((id) => state.proposals.has(id)).map((id) => [id, state.proposals.get(id).title]));
+  const titles = new Map(
+    votedIds.filter((id) => state.proposals.has(id)).map((id) => [id, state.proposals.get(id).title]),
+  );
   const signature = JSON.stringify([state.schedule, votedIds, [...titles]]);
   if (signature !== scheduleSignature) {
     scheduleSignature = signature;
-    renderMySchedule($("my-schedule"), { schedule: state.schedule, votedIds, titles, timeZone: DATA.time_zone, T });
+    const schedule = state.schedule;
+    renderMySchedule($("my-schedule"), { schedule, votedIds, titles, timeZone: DATA.time_zone, T });
   }
   const published = Boolean(state.schedule && state.schedule.published);
   $("full-schedule").hidden = !published;
@@ -445,8 +452,8 @@ async function loadOverHttp() {
     const [event, proposals, me] = await Promise.all([api.get(""), api.get("/proposals"), api.get("/me")]);
     if (state.connection === "live") return;
     state.event = event;
-    state.proposals = new Map(proposals.filter((p) => p.status === "published").map((p) => [String(p.id), p]));
-    state.own = new Map(proposals.filter((p) => p.mine && p.status !== "published").map((p) => [String(p.id), p]));
+    state.proposals = byId(proposals.filter((p) => p.status === "published"));
+    state.own = byId(proposals.filter((p) => p.mine && p.status !== "published"));
     if (state.firstIds === null) state.firstIds = new Set(state.proposals.keys());
     state.loaded = true;
     applyMe(me);
