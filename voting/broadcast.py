@@ -43,6 +43,8 @@ TALLY, STATE = 1, 2  # a state change (new snapshot) supersedes a pending tally
 WATCHDOG_SECONDS = 1.0
 RETRY_SECONDS = 1.0
 LAYER_TIMEOUT_SECONDS = 2.0
+# After a layer failure, connects stop waiting for the layer for this long.
+LAYER_SUSPECT_SECONDS = 30.0
 # The in-memory layer forgets group members after a day, or at once when a message expires
 # unread; re-joining now and then costs nothing on either layer.
 REJOIN_SECONDS = 60.0
@@ -109,7 +111,7 @@ class Hub:
         self.background: set[asyncio.Task] = set()
         self.wake = asyncio.Event()
         self.join_lock = asyncio.Lock()
-        self.layer_down_until = 0.0
+        self.layer_failed_at = -1e9
         self.tasks: dict[str, asyncio.Task] = {}
 
     def _start(self) -> None:
@@ -121,9 +123,10 @@ class Hub:
 
     def _layer_failed(self, what: str) -> None:
         # One warning per outage, not one per message or per second.
-        if self.loop.time() >= self.layer_down_until:
+        now = self.loop.time()
+        if now - self.layer_failed_at > LAYER_SUSPECT_SECONDS:
             logger.warning("Channel layer unavailable (%s); local sockets still get updates", what)
-        self.layer_down_until = self.loop.time() + RETRY_SECONDS
+        self.layer_failed_at = now
 
     # --- producers ---------------------------------------------------------------------------
 
@@ -167,14 +170,23 @@ class Hub:
             return
         if message is None:
             return
+        # To other processes and to our own sockets side by side: a slow or dead layer never
+        # delays the sockets here. Our own copy comes back too and is dropped by its version.
+        self._spawn(self._send_to_layer(message))
+        await self.deliver(message)
+
+    async def _send_to_layer(self, message: dict) -> None:
         try:
             await asyncio.wait_for(
-                self.layer.group_send(group_name(event_id), message), timeout=LAYER_TIMEOUT_SECONDS
+                self.layer.group_send(group_name(message["event"]), message), LAYER_TIMEOUT_SECONDS
             )
-        except Exception:  # other processes' watchdogs will catch up from the database
+        except Exception:  # other processes' watchdogs catch up from the database
             self._layer_failed("send")
-        # Our own copy comes back through the layer too and is then dropped by its version.
-        await self.deliver(message)
+
+    def _spawn(self, coroutine) -> None:
+        task = self.loop.create_task(coroutine)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     # --- subscribers -------------------------------------------------------------------------
 
@@ -182,8 +194,11 @@ class Hub:
         """Before the socket's first snapshot is read, so that no later change can slip past it."""
         self._start()
         self.sockets.setdefault(event_id, weakref.WeakSet()).add(socket)
-        if event_id not in self.joined and self.loop.time() >= self.layer_down_until:
-            await self._join(event_id)
+        if event_id not in self.joined:
+            if self.loop.time() - self.layer_failed_at > LAYER_SUSPECT_SECONDS:
+                await self._join(event_id)
+            else:  # don't hold connects up behind layer timeouts: the watchdog covers the gap
+                self._spawn(self._join(event_id))
 
     async def unsubscribe(self, event_id: int, socket) -> None:
         sockets = self.sockets.get(event_id)
@@ -210,9 +225,9 @@ class Hub:
             except Exception:
                 self._layer_failed("leave")
 
-    async def _join(self, event_id: int) -> None:
+    async def _join(self, event_id: int, again: bool = False) -> None:
         async with self.join_lock:
-            if event_id not in self.sockets:
+            if event_id not in self.sockets or (event_id in self.joined and not again):
                 return
             try:
                 if self.channel is None:
@@ -335,8 +350,7 @@ class Hub:
         now = self.loop.time()
         joined_at = self.joined.get(event_id)
         if joined_at is None or now - joined_at > REJOIN_SECONDS:
-            self.joined.pop(event_id, None)
-            await self._join(event_id)
+            self._spawn(self._join(event_id, again=joined_at is not None))
         shown = self.shown.get(event_id)
         if shown is None or event_id in self.dirty or event_id in self.refreshing:
             return  # nothing shown yet, or a message is on its way anyway
@@ -351,9 +365,7 @@ class Hub:
         if event_id in self.refreshing or self.dirty.get(event_id) == STATE:
             return  # a snapshot is on its way from here anyway
         self.refreshing.add(event_id)
-        task = self.loop.create_task(self._refresh(event_id, STATE, after=tally))
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
+        self._spawn(self._refresh(event_id, STATE, after=tally))
 
     async def _refresh(self, event_id: int, kind: int, after: dict | None = None) -> None:
         """Rebuild from the database and deliver here only: the layer may be what failed.
