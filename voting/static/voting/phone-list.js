@@ -57,7 +57,6 @@ export function createList(app) {
     );
   }
 
-
   function renderList() {
     const list = $("list");
     const empty = $("list-empty");
@@ -68,7 +67,9 @@ export function createList(app) {
       ensureShuffleKeys(ids).then((added) => added && scheduleRender());
     }
     $("search-box").hidden = state.proposals.size < SEARCH_FROM && !needle;
-    const shown = ordered().filter((p) => matches(p, needle));
+    const all = ordered();
+    const rank = new Map(all.map((p, index) => [p, index + 1])); // ranks of the whole list, not the search
+    const shown = all.filter((p) => matches(p, needle));
     const note = $("list-note");
     if (state.participation && state.participation.attendees) {
       const text = fill(T.participation, state.participation);
@@ -91,14 +92,14 @@ export function createList(app) {
         cards.delete(id);
       }
     }
-    shown.forEach((proposal, index) => {
+    shown.forEach((proposal) => {
       const id = String(proposal.id);
       let card = cards.get(id);
       if (!card) {
         card = createCard(id);
         cards.set(id, card);
       }
-      updateCard(card, proposal, visible ? index + 1 : 0);
+      updateCard(card, proposal, visible ? rank.get(proposal) : 0);
     });
     reorder(list, shown.map((p) => cards.get(String(p.id)).root));
   }

@@ -66,41 +66,48 @@ export function createProposing(app) {
     }
   }
 
-  let similarShown = [];
+  // The hint's vote buttons are updated in place (not rebuilt), so focus stays on them.
+  let similarButtons = [];
   function renderSimilar(found) {
-    similarShown = found.slice(0, 3);
     const box = $("similar");
     box.replaceChildren();
-    if (!similarShown.length) {
-      box.hidden = true;
-      return;
-    }
-    box.hidden = false;
+    similarButtons = [];
+    box.hidden = !found.length;
+    if (!found.length) return;
     box.append(el("p", "similar-intro", T.similar_intro));
     const list = el("ul", "similar-list");
-    for (const proposal of similarShown) {
+    for (const proposal of found.slice(0, 3)) {
       const id = String(proposal.id);
       const item = el("li", "similar-item");
       const title = el("p", "similar-title", proposal.title);
       title.dir = "auto";
       const button = el("button", "btn btn-small btn-secondary");
       button.type = "button";
-      const dots = queue.dots(id);
-      const voted = dots > 0;
-      button.append(voted ? T.voted : T.vote);
-      button.append(el("span", "visually-hidden", ` “${proposal.title}”`));
-      button.setAttribute("aria-pressed", String(voted));
-      const max = state.event.max_dots_per_proposal;
-      button.disabled = !votingOpen() || (!voted && remaining() <= 0) || (voted && max > 1 && dots >= max);
+      const label = el("span");
+      button.append(label, el("span", "visually-hidden", ` “${proposal.title}”`));
       button.addEventListener("click", () => {
         const now = queue.dots(id);
+        const max = state.event.max_dots_per_proposal;
         setDots(id, max > 1 ? Math.min(max, now + 1) : now ? 0 : 1);
-        renderSimilar(similarShown);
+        updateSimilar();
       });
+      similarButtons.push({ id, button, label });
       item.append(title, button);
       list.append(item);
     }
     box.append(list);
+    updateSimilar();
+  }
+
+  function updateSimilar() {
+    const max = state.event.max_dots_per_proposal;
+    for (const { id, button, label } of similarButtons) {
+      const dots = queue.dots(id);
+      const voted = dots > 0;
+      label.textContent = voted ? T.voted : T.vote;
+      button.setAttribute("aria-pressed", String(voted));
+      button.disabled = !votingOpen() || (!voted && remaining() <= 0) || (voted && max > 1 && dots >= max);
+    }
   }
 
   let submitting = false;
@@ -175,6 +182,8 @@ export function createProposing(app) {
         box.textContent = error.detail || T.error;
         box.hidden = false;
       }
+      const invalid = form.querySelector('[aria-invalid="true"]');
+      if (invalid) invalid.focus();
       if (error.code === "proposals_closed") state.event.accepting_proposals = false;
     } else {
       box.textContent = error instanceof NetworkError ? T.network_error : T.error;
@@ -307,6 +316,7 @@ export function createProposing(app) {
     render() {
       renderOwn();
       renderProposeState();
+      updateSimilar();
     },
   };
 }

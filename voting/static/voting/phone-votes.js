@@ -14,12 +14,13 @@ import { ApiError, NetworkError } from "./phone-api.js";
 const SAVED_FOR_MS = 4000;
 
 export class VoteQueue {
-  constructor({ slug, attendee, api, confirmed, onMe, onChange, onSignedOut }) {
+  constructor({ slug, attendee, api, confirmed, onMe, onChange, onRefused, onSignedOut }) {
     this.key = `unconf:${slug}:pending`;
     this.api = api;
     this.confirmed = confirmed; // () => {proposal id: dots} the server last acknowledged
     this.onMe = onMe;
     this.onChange = onChange;
+    this.onRefused = onRefused;
     this.onSignedOut = onSignedOut;
     this.status = new Map(); // id -> {state, reason}
     this.running = false;
@@ -148,6 +149,7 @@ export class VoteQueue {
         // Refused for good (voting closed, budget spent, proposal gone): say why, then
         // correct the phone from the server's own state.
         this.forget(key, "refused", error.detail || error.code || "");
+        this.onRefused(key, error.detail || error.code || "");
         await this.refreshMe();
       }
     }

@@ -56,6 +56,8 @@ const queue = new VoteQueue({
   confirmed: () => (state.me ? state.me.votes : {}),
   onMe: (me) => applyMe(me),
   onChange: () => scheduleRender(),
+  // The card says it too, but it may be scrolled away: say it where everyone sees it.
+  onRefused: (id, reason) => toast(fill(T.refused, { reason: reason || T.error })),
   onSignedOut: () => signOut(),
 });
 
@@ -97,8 +99,12 @@ function myVotedIds() {
 function applyMe(me) {
   if (!me || !me.attendee) return;
   if (DATA.attendee && me.attendee.id !== DATA.attendee) {
-    // Another attendee's state (a different badge on this phone): start over cleanly.
-    window.location.reload();
+    // Another attendee's state (a different badge on this phone): start over cleanly, once.
+    const key = `unconf:${SLUG}:reloaded`;
+    if (Date.now() - Number(sessionStorage.getItem(key) || 0) > 10000) {
+      sessionStorage.setItem(key, String(Date.now()));
+      window.location.reload();
+    }
     return;
   }
   state.me = me;
