@@ -114,8 +114,9 @@ def count_leaks(message: dict) -> list[str]:
         leaks += [f"{key} of proposal {proposal['id']}" for key in ("dots", "voters") if key in proposal]
     schedule = message.get("schedule") or {}
     for session in schedule.get("sessions", []):
-        if "voters" in session:
-            leaks.append(f"voters of session {session['proposal']}")
+        leaks += [
+            f"{key} of session {session['proposal']}" for key in ("voters", "explanation") if key in session
+        ]
     if "over_capacity" in schedule:
         leaks.append("over_capacity")
     return leaks

@@ -298,7 +298,9 @@ async def test_a_published_schedule_shows_no_voters_to_the_public_while_counts_a
         room = Room.objects.create(event=event, name="Hall", capacity=0)
         start = timezone.now()
         slot = Slot.objects.create(event=event, starts_at=start, ends_at=start + datetime.timedelta(hours=1))
-        ScheduledSession.objects.create(event=event, proposal=proposal, room=room, slot=slot)
+        ScheduledSession.objects.create(
+            event=event, proposal=proposal, room=room, slot=slot, explanation="Rank 1 with 1 voter"
+        )
 
     await sync_to_async(place)()
     await update_event(event=event, changes={"schedule_published": True})
@@ -309,7 +311,11 @@ async def test_a_published_schedule_shows_no_voters_to_the_public_while_counts_a
 
     assert [s["proposal"] for s in public["schedule"]["sessions"]] == [proposal.pk]
     assert count_leaks(public) == []
-    assert organizers["schedule"]["sessions"][0]["voters"] == 1
+    assert {k: organizers["schedule"]["sessions"][0][k] for k in ("voters", "explanation")} == {
+        "voters": 1,
+        "explanation": "Rank 1 with 1 voter",
+    }
+    assert organizers["schedule"]["over_capacity"] == [proposal.pk]
 
 
 # --- versions, tallies, snapshots ------------------------------------------------------------------

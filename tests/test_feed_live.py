@@ -18,7 +18,7 @@ import redis
 from asgiref.sync import sync_to_async
 from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests import factories
 from tests.feed_support import adatabase_counts, arecount, close_sync_thread_connections
@@ -262,6 +262,27 @@ async def test_daphne_refuses_a_websocket_from_another_origin(shared_redis_pair,
         await connect(f"{a.ws_url}/ws/events/{event.slug}/", origin="http://evil.example", proxy=None)
 
     assert refused.value.response.status_code == 403
+
+
+async def test_daphne_closes_with_4009_over_the_app_limit_and_cuts_off_frames_over_its_own(
+    shared_redis_pair, event
+):
+    a, _ = shared_redis_pair
+    url = f"{a.ws_url}/ws/events/{event.slug}/"
+    closes = []
+
+    for size in (4097, 1024 * 1024 + 1):
+        async with connect(url, origin=a.url, proxy=None, max_size=None, compression=None) as socket:
+            await socket.recv()  # the snapshot
+            await socket.send("x" * size)
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 5)
+            closes.append(closed.value.rcvd.code if closed.value.rcvd else "dropped")
+
+    assert closes[0] == 4009
+    # Autobahn (under Daphne) fails an oversized message by dropping the TCP connection
+    # (its failByDrop default) rather than sending close 1009; either way it is refused.
+    assert closes[1] in (1009, "dropped")
 
 
 async def test_with_redis_stopped_votes_are_stored_and_subscribers_converge_again_when_it_returns(

@@ -101,18 +101,14 @@ def build_snapshots(event: Event, version: int) -> dict[str, dict]:
 def schedule_state(event: Event, *, organizer: bool) -> dict | None:
     """The schedule when visible to the role: organizers always, everyone once published.
 
-    While counts are hidden from the public, so are the voters per session (and which
-    sessions have more voters than seats): a count must not leak through the schedule.
+    The same view as the schedule API: while counts are hidden from the public, so is what
+    a schedule tells about them (voters per session, over capacity, explanations).
     """
     if not (organizer or event.schedule_published):
         return None
-    from .schedule import schedule_payload  # the schedule module builds the contract's shape
+    from .schedule import visible_schedule
 
-    payload = schedule_payload(event)
-    if not (organizer or event.counts_public()):
-        payload.pop("over_capacity", None)
-        payload["sessions"] = [{k: v for k, v in s.items() if k != "voters"} for s in payload["sessions"]]
-    return payload
+    return visible_schedule(event, organizer=organizer)
 
 
 def me(attendee: Attendee, budget: int) -> dict:
