@@ -275,23 +275,27 @@ def phone_worker(request, slug):
 
 
 def _schedule_rows(schedule: dict, picks: set[int]) -> tuple[list[dict], int]:
-    """Sessions grouped by slot, in time order, each flagged when it is one of my picks."""
-    rooms = {room["id"]: room for room in schedule["rooms"]}
-    by_slot: dict[int, list[dict]] = {}
-    for session in schedule["sessions"]:
-        by_slot.setdefault(session["slot"], []).append(
-            {
-                "title": session["title"],
-                "room": rooms.get(session["room"], {}).get("name", ""),
-                "mine": session["proposal"] in picks,
-            }
-        )
+    """One row per slot in time order, one cell per room (a session or free), my picks flagged.
+
+    Every row has the rooms in the same order, so on a wide screen the cells line up as a grid
+    (rooms as columns); on a phone the free cells are left out.
+    """
+    by_place = {(session["slot"], session["room"]): session for session in schedule["sessions"]}
     rows, clashes = [], 0
     for slot in schedule["slots"]:
-        sessions = sorted(by_slot.get(slot["id"], []), key=lambda s: s["room"])
-        mine = sum(s["mine"] for s in sessions)
+        cells = []
+        for room in schedule["rooms"]:
+            session = by_place.get((slot["id"], room["id"]))
+            cells.append(
+                {
+                    "room": room["name"],
+                    "title": session["title"] if session else "",
+                    "mine": bool(session) and session["proposal"] in picks,
+                }
+            )
+        mine = sum(cell["mine"] for cell in cells)
         clashes += mine > 1
-        rows.append({"slot": slot, "sessions": sessions, "clash": mine > 1})
+        rows.append({"slot": slot, "cells": cells, "busy": any(c["title"] for c in cells), "clash": mine > 1})
     return rows, clashes
 
 
@@ -319,7 +323,7 @@ def schedule_page(request, slug):
         {
             "rows": rows,
             "clashes": clashes,
-            "picks": sum(session["mine"] for row in rows for session in row["sessions"]),
+            "picks": sum(cell["mine"] for row in rows for cell in row["cells"]),
             "published": schedule["published"],
             "has_sessions": bool(schedule["sessions"]),
         }

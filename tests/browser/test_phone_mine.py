@@ -69,7 +69,7 @@ def test_my_schedule_lists_my_picks_with_room_and_time_and_flags_a_clash(transac
     expect(page.locator(".session.is-mine .session-title")).to_have_text(
         ["Async Django", "Testing with Postgres"]
     )
-    expect(page.locator(".session:not(.is-mine) .session-title")).to_have_text(["Type hints"])
+    expect(page.locator(".session:not(.is-mine, .is-free) .session-title")).to_have_text(["Type hints"])
     expect(page.locator(".slot.has-clash .tag-warn")).to_have_text(["Clash"])
 
 
