@@ -191,6 +191,7 @@ def _refusal_message(event: Event, code: str, refusal: UnconfError) -> str:
     return refusal.detail
 
 
+@never_cache
 @ensure_csrf_cookie
 def join_page(request, slug):
     """The QR target: joins with the code in the link, then opens the event.
@@ -230,17 +231,15 @@ def join_page(request, slug):
     return render(request, "voting/join.html", context, status=status)
 
 
-def _page_data(request, event: Event, attendee) -> dict:
+def _page_data(event: Event, attendee) -> dict:
+    """What phone.js needs to start: no secrets (the join code is for organizers only)."""
     return {
         "slug": event.slug,
         "event": EventSerializer(event).data,
-        "joined": attendee is not None,
-        "attendee": attendee.public_id if attendee else None,
-        "display_name": attendee.display_name if attendee else "",
+        "attendee": attendee.public_id,
+        "display_name": attendee.display_name,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
         "time_zone": settings.TIME_ZONE,
-        "join_url": reverse("join-page", args=[event.slug]),
-        "schedule_url": reverse("schedule-page", args=[event.slug]),
         "worker_url": reverse("phone-worker", args=[event.slug]),
         "assets": [static(path) for path in PHONE_ASSETS],
         "strings": {key: str(text) for key, text in PHONE_STRINGS.items()},
@@ -258,7 +257,7 @@ def event_page(request, slug):
     context = {
         "event": event,
         "attendee": attendee,
-        "page_data": _page_data(request, event, attendee),
+        "page_data": _page_data(event, attendee),
         "preload": [static(path) for path in PHONE_ASSETS if path.endswith(".js")],
     }
     return render(request, "voting/event.html", context)
