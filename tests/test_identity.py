@@ -201,3 +201,18 @@ class TestBadges:
         assert lines[0] == "code,attendee_id,status,join_url"
         assert [line.split(",")[0] for line in lines[1:]] == [b.code for b in badges]
         assert lines[1].endswith(f"/e/{badge_event.slug}/join?code={badges[0].code}")
+
+
+def test_joining_still_works_when_the_rate_limit_cache_is_down(event, anon):
+    from tests.live import free_port
+
+    dead = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+    with override_settings(CACHES=dead):
+        response = anon.post(f"/api/events/{event.slug}/join", {"code": event.join_code}, format="json")
+
+    assert response.status_code == 201

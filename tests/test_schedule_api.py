@@ -348,7 +348,7 @@ def test_pinned_sessions_stay_where_they_are_when_regenerating(event, org_client
 
     assert placement(event)[least.pk] == (big, second_slot, True)
     assert session_of(schedule, least)["pinned"] is True
-    assert session_of(schedule, least)["explanation"].startswith("Pinned by the organisers to Big at S2.")
+    assert session_of(schedule, least)["explanation"].startswith("Pinned by the organizers to Big at S2.")
     assert len(schedule["sessions"]) == 4
     assert schedule["clash_total"] == clash_total_from_db(event)
 

@@ -171,7 +171,7 @@ def test_organizer_builds_edits_and_publishes_the_schedule(server, desktop, orga
     page.get_by_role("button", name="Regenerate around pins").click()
     expect(page.locator("#sc-message")).to_contain_text("Schedule generated")
     assert placement(event)[rust.pk] == (other_room, moved_slot, True)
-    expect(page.locator(f'[data-key="card-{rust.pk}"] .sc-why p')).to_contain_text("Pinned by the organisers")
+    expect(page.locator(f'[data-key="card-{rust.pk}"] .sc-why p')).to_contain_text("Pinned by the organizers")
 
     # Clashes: each slot's pairs that share voters are listed under it; the card says so.
     report = factories.organizer_client(organizer).get(f"/api/events/{event.slug}/schedule/clashes").json()
