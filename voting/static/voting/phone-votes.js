@@ -26,6 +26,7 @@ export class VoteQueue {
     this.running = false;
     this.again = false;
     this.retryTimer = null;
+    this.failures = 0;
     this.wanted = this.load(attendee);
     for (const id of Object.keys(this.wanted)) this.status.set(id, { state: "pending" });
   }
@@ -127,13 +128,19 @@ export class VoteQueue {
       this.onChange(key);
       try {
         const me = await this.api.put(`/votes/${key}`, { dots });
+        this.failures = 0;
         this.onMe(me);
         if (this.wanted[key] === dots) this.forget(key, "saved");
         else this.again = true; // changed while in flight: send the newer wish
       } catch (error) {
         if (error instanceof NetworkError) {
           this.markPending();
-          return; // the "online" event or the feed coming back calls flush() again
+          // The "online" event or the feed coming back calls flush() again; a lossy network
+          // that never drops out entirely gets a retry too, less and less often.
+          this.failures += 1;
+          const delay = Math.min(30, 2 ** this.failures) * (0.75 + Math.random() / 2) * 1000;
+          this.retryTimer = setTimeout(() => this.flush(), delay);
+          return;
         }
         if (error instanceof ApiError && error.status === 401) {
           // Signed out here (the badge moved to another phone): nothing more can be sent.
