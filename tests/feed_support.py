@@ -19,9 +19,10 @@ ORIGIN = (b"origin", b"http://127.0.0.1")
 class Subscriber:
     """One websocket client of /ws/events/<slug>/ on the real ASGI application."""
 
-    def __init__(self, slug: str, *, headers=(), origin=ORIGIN):
+    def __init__(self, slug: str, *, headers=(), origin=ORIGIN, query: str = ""):
         all_headers = [origin, *headers] if origin else list(headers)
-        self.communicator = WebsocketCommunicator(application, f"/ws/events/{slug}/", headers=all_headers)
+        path = f"/ws/events/{slug}/" + (f"?{query}" if query else "")
+        self.communicator = WebsocketCommunicator(application, path, headers=all_headers)
         self.messages: list[dict] = []
 
     async def connect(self, timeout: float = 5):
@@ -70,9 +71,9 @@ class Subscriber:
 
 
 @contextlib.asynccontextmanager
-async def subscribed(slug: str, *, headers=(), origin=ORIGIN):
+async def subscribed(slug: str, *, headers=(), origin=ORIGIN, query: str = ""):
     """A connected subscriber whose first message (the snapshot) is already read; always closed."""
-    subscriber = Subscriber(slug, headers=headers, origin=origin)
+    subscriber = Subscriber(slug, headers=headers, origin=origin, query=query)
     connected, code = await subscriber.connect()
     assert connected, f"refused with {code}"
     try:

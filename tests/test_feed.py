@@ -527,3 +527,21 @@ async def test_each_test_loop_gets_a_hub_that_delivers(event):
 
     assert time.monotonic() - start < 2
     assert all(not loop.is_closed() for loop in broadcast._hubs)
+
+
+async def test_the_stage_opened_in_an_organizers_browser_gets_only_the_public_view(organizer):
+    event = await sync_to_async(factories.make_event)(organizer, tally_visibility="blind")
+    [proposal] = await make_proposals(event, 1)
+    attendee, _, _ = await join(event)
+    await set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
+    session = await sync_to_async(session_cookie)(organizer)
+
+    async with subscribed(event.slug, headers=[session], query="view=public") as stage:
+        snapshot = stage.messages[0]
+    async with subscribed(event.slug, headers=[session]) as console:
+        console_snapshot = console.messages[0]
+
+    assert count_leaks(snapshot) == []
+    assert "join_code" not in snapshot["event"]
+    assert snapshot["participation"]["voters"] == 1
+    assert console_snapshot["proposals"][0]["dots"] == 1

@@ -71,8 +71,10 @@ class EventFeed(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.event_id = event.pk
-        self.attendee = attendee
-        self.role = snapshots.ORGANIZERS if is_organizer else snapshots.PUBLIC
+        # `?view=public`: the projector shows what the hall may see, even in an organizer's browser.
+        public_view = b"view=public" in self.scope.get("query_string", b"").split(b"&")
+        self.attendee = None if public_view else attendee
+        self.role = snapshots.ORGANIZERS if is_organizer and not public_view else snapshots.PUBLIC
         self.hub = broadcast.hub_for_running_loop()
         await self.hub.subscribe(self.event_id, self)
         try:

@@ -5,9 +5,11 @@
 const PING_EVERY_MS = 15000;
 const SILENCE_LIMIT_MS = 40000;
 
-export function connectFeed(slug, { onState, onStatus = () => {}, onMessage = () => {} }) {
+// publicView: receive what the public may see even when signed in (the projector).
+export function connectFeed(slug, { onState, onStatus = () => {}, onMessage = () => {}, publicView = false }) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const url = `${scheme}//${location.host}/ws/events/${encodeURIComponent(slug)}/`;
+  const query = publicView ? "?view=public" : "";
+  const url = `${scheme}//${location.host}/ws/events/${encodeURIComponent(slug)}/${query}`;
   let socket = null;
   let version = 0;
   let attempt = 0;

@@ -433,4 +433,4 @@ setInterval(() => {
   }
 }, 250);
 
-connectFeed(page.slug, { onState, onStatus });
+connectFeed(page.slug, { onState, onStatus, publicView: true });
