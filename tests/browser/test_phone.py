@@ -4,16 +4,19 @@ Data the test arranges goes straight into the test database; changes made here (
 the server) reach the phones through the server's watchdog within about a second.
 """
 
+import hashlib
 import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
+from rest_framework.test import APIClient
 
 from tests import factories
 from voting import services
-from voting.models import Proposal, Room, ScheduledSession, Slot, Vote
+from voting.identity import ATTENDEE_COOKIE
+from voting.models import Attendee, Proposal, Room, ScheduledSession, Slot, Vote
 
 LIVE = 5000  # ms: how long a phone may take to show a change made elsewhere
 
@@ -165,6 +168,31 @@ def test_blind_mode_keeps_every_count_out_of_the_page_until_results_are_revealed
         "1 dot · 1 person", timeout=LIVE
     )
     expect(watcher.locator("li.proposal").first).to_have_attribute("data-id", str(proposals[0].pk))
+
+
+def test_while_counts_are_hidden_the_list_is_the_apis_stable_shuffle_for_this_attendee(
+    transactional_db, phone
+):
+    event = factories.make_event(tally_visibility="blind")
+    proposals = factories.make_proposals(event, 8)
+    page = open_phone(phone, event)
+    attendee = Attendee.objects.get(event=event)
+
+    expected = sorted(
+        proposals, key=lambda p: hashlib.sha256(f"{attendee.public_id}:{p.pk}".encode()).digest()
+    )
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == ATTENDEE_COOKIE)
+    api = APIClient(HTTP_AUTHORIZATION=f"Attendee {token}")
+    api_order = [p["id"] for p in api.get(f"/api/events/{event.slug}/proposals?order=random").json()]
+    assert api_order == [p.pk for p in expected]
+    cards = page.locator("li.proposal")
+    expect(cards).to_have_count(8)
+    expect(cards.first).to_have_attribute("data-id", str(expected[0].pk))
+    assert [int(i) for i in cards.evaluate_all("nodes => nodes.map(n => n.dataset.id)")] == [
+        p.pk for p in expected
+    ]
+    page.reload()
+    expect(cards.first).to_have_attribute("data-id", str(expected[0].pk))
 
 
 def _digits_in_text_and_attributes(locator):
