@@ -1,6 +1,7 @@
 // The organizer console: phases, live counts, moderation, merge, badges, co-organizers.
 // State arrives from the live feed (organizer sockets always get counts); every action is one
 // API call. Attendee text only ever goes in through textContent.
+import { el, setText } from "./dom.js";
 import { connectFeed } from "./feed.js";
 import { api } from "./console_api.js";
 
@@ -122,17 +123,6 @@ const state = {
 };
 
 // --- small helpers -------------------------------------------------------------------------
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
 
 const serverNow = () => Date.now() + state.offset;
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });

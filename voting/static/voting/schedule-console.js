@@ -3,6 +3,7 @@
 // live feed keeps the page in step with other organizers and with votes still coming in.
 // Attendee text (titles, explanations) is only ever set as text, never as markup.
 
+import { api } from "./console_api.js";
 import { connectFeed } from "./feed.js";
 
 const T = {
@@ -81,8 +82,6 @@ const T = {
   noProposals: "No published proposals yet.",
   pickedUp: (title) => `Picked up “${title}”. Arrow keys choose a cell, Enter drops it there, Escape cancels.`,
   cancelled: "Move cancelled.",
-  network: "The server could not be reached. Check the connection and try again.",
-  unexpected: (status) => `Unexpected answer from the server (${status}).`,
 };
 
 const MIME = "application/x-unconf-proposal";
@@ -151,43 +150,6 @@ function addMinutes(wall, minutes) {
 const minutesBetween = (a, b) => Math.round((new Date(b) - new Date(a)) / 60000);
 
 // --- talking to the API ------------------------------------------------------------------------
-
-class ApiError extends Error {
-  constructor(status, body) {
-    let message = T.unexpected(status);
-    if (body && body.detail) message = body.detail;
-    else if (body && typeof body === "object")
-      message = Object.values(body)
-        .map((problems) => [].concat(problems).join(" "))
-        .join(" ");
-    super(message);
-    this.status = status;
-  }
-}
-
-function csrfToken() {
-  const name = data.csrf_cookie || "csrftoken";
-  const match = document.cookie.match(new RegExp(`(?:^|;\\s*)${name}=([^;]+)`));
-  return match ? decodeURIComponent(match[1]) : "";
-}
-
-async function api(method, path, body) {
-  const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (method !== "GET") options.headers["X-CSRFToken"] = csrfToken();
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(path, options);
-  } catch {
-    throw new ApiError(0, { detail: T.network });
-  }
-  const payload = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, payload);
-  return payload;
-}
 
 async function refresh() {
   const [schedule, clashes, proposals] = await Promise.all([

@@ -1,6 +1,7 @@
 // The stage board on the projector: live ranking (or the blind participation meter, or the
 // propose wall, or the published schedule), the phase with a countdown from server time,
 // and a connection indicator. Attendee text only ever goes in through textContent.
+import { el, setText } from "./dom.js";
 import { connectFeed } from "./feed.js";
 
 const TEXT = {
@@ -86,17 +87,6 @@ let phaseKey = "";
 let scheduleKey = "";
 
 // --- helpers -------------------------------------------------------------------------------
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
 
 const serverNow = () => Date.now() + state.offset;
 
