@@ -310,14 +310,14 @@ def _body(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
-def test_the_first_load_of_the_event_page_is_under_100_kb(event):
-    client = joined_client(event)
+def first_load(client, event) -> dict[str, int]:
+    """Every file the event page loads on first visit (ES module imports followed) and its size."""
     page = client.get(f"/e/{event.slug}/")
     parser = _Assets()
     parser.feed(page.content.decode())
     todo, seen, sizes = list(parser.urls), set(), {f"/e/{event.slug}/": len(page.content)}
 
-    while todo:  # follow the ES module imports too
+    while todo:
         url = todo.pop()
         if url in seen:
             continue
@@ -333,9 +333,22 @@ def test_the_first_load_of_the_event_page_is_under_100_kb(event):
                 for name in re.findall(rb'from "\./([\w.-]+\.js)"', body)
                 for name in [name.decode()]
             ]
+    return sizes
+
+
+def test_the_first_load_of_the_event_page_is_under_100_kb(event):
+    sizes = first_load(joined_client(event), event)
 
     assert {"/static/voting/app.css", "/static/voting/phone.js", "/static/voting/feed.js"} <= set(sizes)
     assert sum(sizes.values()) < 100 * 1024, sizes
+
+
+def test_the_offline_copy_holds_every_file_the_page_loads(event):
+    from voting.pages import PHONE_ASSETS
+
+    loaded = {url for url in first_load(joined_client(event), event) if url.startswith("/static/")}
+
+    assert loaded == {f"/static/{path}" for path in PHONE_ASSETS}
 
 
 def test_the_service_worker_is_served_from_the_event_scope(event):

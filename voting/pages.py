@@ -30,6 +30,7 @@ PHONE_ASSETS = (
     "voting/phone.js",
     "voting/phone-api.js",
     "voting/phone-dom.js",
+    "voting/dom.js",
     "voting/phone-list.js",
     "voting/phone-propose.js",
     "voting/phone-votes.js",

@@ -20,6 +20,12 @@ PHONE = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls here are plain sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
 @pytest.fixture(scope="session")
 def server(django_db_setup, django_db_blocker):
     """One Daphne for the browser tests; tests use `transactional_db` so it sees their data."""

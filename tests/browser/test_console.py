@@ -3,66 +3,23 @@ co-organizers, hostile titles, and screenshots. Outcomes are checked against the
 """
 
 import io
-import json
 import os
 import re
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 import zxingcpp
-from axe_playwright_python.sync_playwright import Axe
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
 
 from tests import factories
+from tests.browser.support import call, serious_accessibility_issues, watch_errors
 from voting import services
 from voting.models import Event
 
 MAX_PNG_BYTES = 400_000
-
-
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls here are plain sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def call(server, method: str, path: str, body=None, *, attendee: str = "", organizer=None):
-    """One API request to the live server, as a phone or an organizer program sends it."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if attendee:
-        headers["Authorization"] = f"Attendee {attendee}"
-    if organizer is not None:
-        headers["Authorization"] = f"Token {Token.objects.get_or_create(user=organizer)[0].key}"
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(server.url + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def serious_accessibility_issues(page) -> list[str]:
-    violations = Axe().run(page).response["violations"]
-    return [
-        f"{v['id']}: {[n['target'] for n in v['nodes']]}"
-        for v in violations
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def watch_errors(page) -> None:
-    """Collects what the browser reports as errors (CSP violations, failed loads, exceptions)."""
-    page.errors = []
-    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
 
 
 def open_console(desktop, server, user, event, width=1440, height=900, *, feed=None):

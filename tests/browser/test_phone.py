@@ -21,12 +21,6 @@ from voting.models import Attendee, Proposal, Room, ScheduledSession, Slot, Vote
 LIVE = 5000  # ms: how long a phone may take to show a change made elsewhere
 
 
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls here are plain sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 PAGE_ERRORS = []
 
 

@@ -15,11 +15,6 @@ pytestmark = pytest.mark.usefixtures("transactional_db")
 BLOCKING = {"serious", "critical"}
 
 
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def blocking_violations(page) -> list[str]:
     results = Axe().run(page)
     return [

@@ -8,7 +8,6 @@ from tests import factories
 from tests.browser.test_phone import (  # noqa: F401 (autouse fixtures)
     LIVE,
     _no_script_errors,
-    _orm_beside_playwright,
     card_by_id,
     open_phone,
     publish_schedule,

@@ -29,11 +29,6 @@ SESSIONS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 @pytest.fixture
 def shots(tmp_path):
     folder = DOCS if os.environ.get("UNCONF_SCREENSHOTS") == "1" else tmp_path

@@ -7,12 +7,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.browser.support import serious_accessibility_issues
 from voting import services
 from voting.models import Room, ScheduledSession, Slot
 
@@ -21,12 +21,6 @@ pytestmark = pytest.mark.usefixtures("transactional_db")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console-schedule.png"
 HOSTILE = '<img src=x onerror="alert(1)"> Hostile & proud'
 UTC = dt.UTC
-
-
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls here are plain sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def signed_in(page, server, user):
@@ -234,15 +228,6 @@ TALKS = [
 ]
 
 
-def blocking_accessibility_issues(page) -> list[str]:
-    violations = Axe().run(page).response["violations"]
-    return [
-        f"{v['id']}: {[n['target'] for n in v['nodes']]}"
-        for v in violations
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 def test_clashes_are_listed_under_their_slot_and_flag_the_sessions_involved(server, desktop, organizer):
     event = factories.make_event(organizer, name="PyCon Unconference · Sunday")
     proposals = [services.submit_proposal(event=event, author=None, title=title) for title in TALKS]
@@ -292,7 +277,7 @@ def test_clashes_are_listed_under_their_slot_and_flag_the_sessions_involved(serv
     over = generated["over_capacity"][0]
     expect(page.locator(f'[data-key="card-{over}"] .sc-badge-over')).to_have_text("Over capacity")
 
-    assert blocking_accessibility_issues(page) == []
+    assert serious_accessibility_issues(page) == []
     page.locator(f'[data-key="card-{proposals[0].pk}"] details summary').click()
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)

@@ -1,5 +1,8 @@
 // Small DOM and text helpers shared by the phone's modules. Attendee text only ever enters the
 // page through textContent (el's third argument), never as markup.
+import { el } from "./dom.js";
+
+export { el };
 
 export const $ = (id) => document.getElementById(id);
 
@@ -27,12 +30,6 @@ export function fillNodes(template, values) {
   return nodes;
 }
 
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** Length in code points, as the server counts it (an emoji is one). */
 export function chars(text) {
