@@ -1,11 +1,26 @@
 """Helpers shared by the browser tests: API calls to the live server, axe, browser errors."""
 
 import json
+import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
 from rest_framework.authtoken.models import Token
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+MAX_PNG_BYTES = 400_000
+
+
+def screenshot(page, name: str, tmp_path: Path, **options) -> Path:
+    """A PNG of the page: into docs/ with UNCONF_SCREENSHOTS=1 (`make screenshots`), else a temp folder."""
+    folder = DOCS if os.environ.get("UNCONF_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), animations="disabled", **options)
+    assert path.stat().st_size < MAX_PNG_BYTES, f"{path.name} is too heavy for the README"
+    return path
 
 
 def call(server, method: str, path: str, body=None, *, attendee: str = "", organizer=None):

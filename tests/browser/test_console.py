@@ -3,10 +3,8 @@ co-organizers, hostile titles, and screenshots. Outcomes are checked against the
 """
 
 import io
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import zxingcpp
 from django.test import Client
@@ -15,11 +13,9 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.support import call, serious_accessibility_issues, watch_errors
+from tests.browser.support import call, screenshot, serious_accessibility_issues, watch_errors
 from voting import services
 from voting.models import Event
-
-MAX_PNG_BYTES = 400_000
 
 
 def open_console(desktop, server, user, event, width=1440, height=900, *, feed=None):
@@ -47,16 +43,6 @@ def confirm(page, title):
     expect(dialog.locator("#confirm-title")).to_have_text(title)
     dialog.locator("#confirm-ok").click()
     expect(dialog).to_be_hidden()
-
-
-def screenshot(page, name: str, tmp_path: Path, **options) -> Path:
-    """Into docs/ when UNCONF_SCREENSHOT_DIR says so (make screenshots), else a temporary folder."""
-    folder = Path(os.environ.get("UNCONF_SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), animations="disabled", **options)
-    assert path.stat().st_size < MAX_PNG_BYTES
-    return path
 
 
 # --- phases ------------------------------------------------------------------------------------

@@ -1,23 +1,19 @@
 """Screenshots of the main phone screens, for docs/ and for a human look.
 
-They go to a temporary folder; with UNCONF_SCREENSHOTS=1 they replace docs/phone-*.png.
+They go to a temporary folder; `make screenshots` (UNCONF_SCREENSHOTS=1) replaces docs/*.png.
 """
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.browser.support import screenshot
 from tests.browser.test_phone import card_by_id, open_phone, publish_schedule
 from voting import services
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-MAX_BYTES = 300 * 1024
 
 SESSIONS = [
     ("Rust for Pythonistas", "Ana", "PyO3 and maturin, hands on. Bring a laptop with Rust installed."),
@@ -31,18 +27,11 @@ SESSIONS = [
 
 @pytest.fixture
 def shots(tmp_path):
-    folder = DOCS if os.environ.get("UNCONF_SCREENSHOTS") == "1" else tmp_path
-    folder.mkdir(exist_ok=True)
-    taken = []
-
     def shoot(page, name):
         page.wait_for_timeout(350)  # let transitions settle
-        path = folder / f"phone-{name}.png"
-        page.screenshot(path=path)
-        taken.append(path)
+        screenshot(page, f"phone-{name}", tmp_path)
 
-    yield shoot
-    assert {path.name: path.stat().st_size < MAX_BYTES for path in taken} == {p.name: True for p in taken}
+    return shoot
 
 
 def test_main_phone_screens(transactional_db, phone, shots):

@@ -4,7 +4,6 @@ import datetime as dt
 import json
 import random
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -12,13 +11,12 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.support import serious_accessibility_issues
+from tests.browser.support import screenshot, serious_accessibility_issues
 from voting import services
 from voting.models import Room, ScheduledSession, Slot
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console-schedule.png"
 HOSTILE = '<img src=x onerror="alert(1)"> Hostile & proud'
 UTC = dt.UTC
 
@@ -228,7 +226,9 @@ TALKS = [
 ]
 
 
-def test_clashes_are_listed_under_their_slot_and_flag_the_sessions_involved(server, desktop, organizer):
+def test_clashes_are_listed_under_their_slot_and_flag_the_sessions_involved(
+    server, desktop, organizer, tmp_path
+):
     event = factories.make_event(organizer, name="PyCon Unconference · Sunday")
     proposals = [services.submit_proposal(event=event, author=None, title=title) for title in TALKS]
     rng = random.Random(7)
@@ -279,5 +279,4 @@ def test_clashes_are_listed_under_their_slot_and_flag_the_sessions_involved(serv
 
     assert serious_accessibility_issues(page) == []
     page.locator(f'[data-key="card-{proposals[0].pk}"] details summary').click()
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    screenshot(page, "console-schedule", tmp_path, full_page=True)

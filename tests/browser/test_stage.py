@@ -6,11 +6,9 @@ data that only sets the scene goes straight into the test database.
 """
 
 import io
-import os
 import random
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import zxingcpp
@@ -20,13 +18,12 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.support import call, serious_accessibility_issues, watch_errors
+from tests.browser.support import call, screenshot, serious_accessibility_issues, watch_errors
 from tests.live import DaphneServer
 from voting import services
 from voting.models import Event, Proposal, Room, ScheduledSession, Slot, Vote
 
 LIVE_MS = 2000  # the board must show a vote within this time
-MAX_PNG_BYTES = 400_000
 
 
 def vote(server, event, token: str, proposal, dots: int = 1) -> None:
@@ -76,16 +73,6 @@ def no_scrollbars(page) -> bool:
         """() => { const d = document.documentElement;
                    return d.scrollWidth <= d.clientWidth && d.scrollHeight <= d.clientHeight; }"""
     )
-
-
-def screenshot(page, name: str, tmp_path: Path) -> Path:
-    """Into docs/ when UNCONF_SCREENSHOT_DIR says so (make screenshots), else a temporary folder."""
-    folder = Path(os.environ.get("UNCONF_SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), animations="disabled")
-    assert path.stat().st_size < MAX_PNG_BYTES
-    return path
 
 
 # --- joining from the projector --------------------------------------------------------------
