@@ -300,31 +300,54 @@ def _jsonable(value):
 
 
 def plot(path: Path, r: dict) -> None:
-    """Latency over time during the vote storm (top) and the ramps (bottom)."""
+    """Latency over time during the vote storm, throughput during it, and the ramps."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    timeline, p = r["product"]["timeline"], r["product"]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 8), constrained_layout=True)
-    t = timeline["second"]
-    top.plot(t, timeline["screen_p99"], label="vote→screen p99", color="#c0392b")
-    top.plot(t, timeline["screen_p50"], label="vote→screen p50", color="#e67e22")
-    top.plot(t, timeline["ack_p99"], label="vote ack p99", color="#2c3e50")
-    top.plot(t, timeline["ack_p50"], label="vote ack p50", color="#7f8c8d")
-    top.axhline(750, color="#c0392b", linestyle=":", linewidth=1, label="target vote→screen p99 750 ms")
-    top.axhline(100, color="#2c3e50", linestyle=":", linewidth=1, label="target ack p99 100 ms")
-    top.set_yscale("log")
-    top.set_xlabel("seconds into the vote storm")
-    top.set_ylabel("latency (ms, log scale)")
-    cfg = r["config"]
-    top.set_title(
-        f"Vote storm: {cfg['storm_rate']:.0f} votes/s, {cfg['sockets']:,} subscribers, "
-        f"{cfg['daphne_procs']} Daphne processes ({r['mode']} run)"
+    timeline, p, cfg = r["product"]["timeline"], r["product"], r["config"]
+    fig, (top, middle, bottom) = plt.subplots(
+        3, 1, figsize=(10, 11), constrained_layout=True, gridspec_kw={"height_ratios": [3, 2, 3]}
     )
+    t = timeline["second"]
+
+    def floor(values):  # ≤ 1 ms (the screen was updated before the ack arrived) drawn at 1 ms
+        return [None if v is None else max(v, 1.0) for v in values]
+
+    top.plot(t, floor(timeline["screen_p99"]), label="vote→screen p99", color="#c0392b", marker=".")
+    top.plot(t, floor(timeline["screen_p50"]), label="vote→screen p50", color="#e67e22", marker=".")
+    top.plot(t, floor(timeline["ack_p99"]), label="vote ack p99", color="#2c3e50", marker=".")
+    top.plot(t, floor(timeline["ack_p50"]), label="vote ack p50", color="#7f8c8d", marker=".")
+    top.axhline(750, color="#c0392b", linestyle=":", linewidth=1, label="target: vote→screen p99 ≤ 750 ms")
+    top.axhline(100, color="#2c3e50", linestyle=":", linewidth=1, label="target: ack p99 ≤ 100 ms")
+    top.set_yscale("log")
+    top.set_ylim(bottom=0.8)
+    top.set_ylabel("latency (ms, log)")
+    fig.suptitle(
+        f"Load benchmark ({r['mode']}, {r['started']}): {cfg['sockets']:,} subscribers, "
+        f"{cfg['daphne_procs']} Daphne processes"
+    )
+    top.set_title(f"Vote storm at {cfg['storm_rate']:.0f} votes/s offered: latency", fontsize=10)
     top.grid(True, which="both", alpha=0.3)
-    top.legend(loc="upper right", fontsize=8)
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+
+    middle.plot(t, timeline["offered"], label="votes due", color="#95a5a6", linestyle="--")
+    middle.plot(t, timeline["acked"], label="votes acknowledged", color="#27ae60")
+    middle.plot(t, timeline["failed"], label="votes failed (error or 10 s timeout)", color="#c0392b")
+    middle.set_title("Vote storm: throughput, and tallies reaching each subscriber", fontsize=10)
+    middle.set_ylabel("votes per second")
+    middle.set_xlabel("seconds into the vote storm")
+    middle.grid(True, alpha=0.3)
+    tallies = middle.twinx()
+    tallies.plot(
+        t, timeline["tallies_per_subscriber"], color="#8e44ad", linewidth=1, label="tallies/s per subscriber"
+    )
+    tallies.set_ylabel("tallies per second per subscriber", color="#8e44ad")
+    handles = middle.get_legend_handles_labels()[0] + tallies.get_legend_handles_labels()[0]
+    labels = middle.get_legend_handles_labels()[1] + tallies.get_legend_handles_labels()[1]
+    middle.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize=8)
+
     for name, steps, color in (
         ("hello-world", r["limits"]["hello"]["steps"], "#7f8c8d"),
         ("votes", p["ramp"]["steps"], "#2980b9"),
@@ -335,20 +358,20 @@ def plot(path: Path, r: dict) -> None:
         if not pts:
             continue
         bottom.plot(
-            [x for x, _, _ in pts], [y for _, y, _ in pts], marker="o", color=color, label=f"{name} ack p99"
+            [x for x, _, _ in pts], [y for _, y, _ in pts], marker="o", color=color, label=f"{name}: ack p99"
         )
-        for x, y, ok in pts:
-            if not ok:
-                bottom.plot([x], [y], marker="x", color="black", markersize=9)
+        failed = [(x, y) for x, y, ok in pts if not ok]
+        if failed:
+            bottom.plot([x for x, _ in failed], [y for _, y in failed], "x", color="black", markersize=9)
     bottom.axhline(
-        1000, color="black", linestyle=":", linewidth=1, label="ramp limit p99 1 s (× = step failed)"
+        1000, color="black", linestyle=":", linewidth=1, label="step limit: p99 < 1 s (× = step failed)"
     )
     bottom.set_yscale("log")
     bottom.set_xscale("log")
-    bottom.set_xlabel("offered rate (requests/s, log scale)")
-    bottom.set_ylabel("ack p99 (ms, log scale)")
-    bottom.set_title("Ramp: highest rate with ack p99 < 1 s and no errors")
+    bottom.set_xlabel("offered rate (requests/s, log)")
+    bottom.set_ylabel("ack p99 (ms, log)")
+    bottom.set_title("Ramp: the highest rate with ack p99 < 1 s and no errors", fontsize=10)
     bottom.grid(True, which="both", alpha=0.3)
-    bottom.legend(loc="upper left", fontsize=8)
-    fig.savefig(path, dpi=110)
+    bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -684,26 +684,31 @@ def analyse(cfg: Config, event: dict, storm: dict, runs: list, outcome: dict, du
     per_socket = (~np.isnan(arrivals[storm_rows])).sum(axis=0) if storm_rows else np.zeros(1)
     built = [contents[versions[i]].get("built") for i in storm_rows]
 
-    # Timeline (per second of the storm).
+    # Timeline (per second of the storm): latency by when the vote was due, throughput by second.
     ack_ms = (storm["t_done"] - storm["t_due"]) * 1000.0
     due_bucket = ((storm["t_due"] - start) // 1).astype(np.int64)
+    done_bucket = np.where(np.isnan(storm["t_done"]), -1, (storm["t_done"] - start) // 1).astype(np.int64)
     seconds = list(range(int(math.ceil(cfg.storm_seconds))))
+    storm_arrivals = arrivals[storm_rows].ravel() if storm_rows else np.array([])
+    storm_arrivals = storm_arrivals[~np.isnan(storm_arrivals)]
+    tally_bucket = ((storm_arrivals - start) // 1).astype(np.int64)
+    open_sockets = max(1, sum(1 for x in dump["state"] if x == "open"))
     timeline = {
-        "second": seconds,
-        "ack_p50": [],
-        "ack_p99": [],
-        "screen_p50": [],
-        "screen_p99": [],
-        "acked": [],
+        key: [] for key in ("ack_p50", "ack_p99", "screen_p50", "screen_p99", "offered", "acked", "failed")
     }
+    timeline["second"] = seconds
+    timeline["tallies_per_subscriber"] = []
     for s in seconds:
-        sel = ok & (due_bucket == s)
-        p = percentiles(ack_ms[sel], (50, 99))
+        due = due_bucket == s
+        p = percentiles(ack_ms[ok & due], (50, 99))
         timeline["ack_p50"].append(p["p50"])
         timeline["ack_p99"].append(p["p99"])
-        timeline["acked"].append(int(sel.sum()))
+        timeline["offered"].append(int(due.sum()))
+        timeline["acked"].append(int((ok & (done_bucket == s)).sum()))
+        timeline["failed"].append(int((~ok & (done_bucket == s)).sum()))
         timeline["screen_p50"].append(screen.bucket_percentile(s, 50))
         timeline["screen_p99"].append(screen.bucket_percentile(s, 99))
+        timeline["tallies_per_subscriber"].append(float((tally_bucket == s).sum()) / open_sockets)
 
     storm_seconds = max(end - start, 1e-6)
     return {
