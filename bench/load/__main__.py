@@ -10,7 +10,13 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description="Load benchmark: this machine's limits, then the product under a join storm, a vote "
+        "storm and a ramp, then the checks. Writes bench/out/load.{json,md} and load-latency.png.",
+        epilog="Exit status: 0 every target met; 1 a vote, a tally or a socket was lost; "
+        "2 the harness could not run; 3 a performance target was missed.",
+    )
     parser.add_argument("--quick", action="store_true", help="1,000 sockets and a 20 s storm (everyday use)")
     parser.add_argument("--sockets", type=int, help="websocket subscribers (default 5,000; quick 1,000)")
     parser.add_argument("--seconds", type=float, help="length of the vote storm (default 60; quick 20)")
@@ -20,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         "--subscriber-procs", type=int, help="client processes holding the sockets (default 2)"
     )
     parser.add_argument(
-        "--profile", action="store_true", help="py-spy record the Daphne processes during the storm"
+        "--profile",
+        action="store_true",
+        help="py-spy the Daphne processes during the join and vote storms (pip install py-spy)",
     )
     parser.add_argument(
         "--no-docs-plot", action="store_true", help="do not copy the plot to docs/bench-latency.png"
