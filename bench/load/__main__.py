@@ -7,6 +7,7 @@ socket; 2 the harness could not run; 3 a performance target was missed.
 import argparse
 import shlex
 import sys
+import traceback
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +59,15 @@ def main(argv: list[str] | None = None) -> int:
         if argv is None and len(sys.argv) <= 1
         else " " + shlex.join(sys.argv[1:] if argv is None else argv)
     )
-    return run(cfg, command.rstrip())
+    try:
+        return run(cfg, command.rstrip())
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 2
+    except Exception:  # the harness itself failed: say so, distinct from a product failure
+        traceback.print_exc()
+        print("error: the benchmark harness could not complete the run (see above)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
