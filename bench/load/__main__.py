@@ -34,6 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-docs-plot", action="store_true", help="do not copy the plot to docs/bench-latency.png"
     )
+    parser.add_argument(
+        "--server",
+        choices=("daphne", "uvicorn"),
+        default="daphne",
+        help="experiment: serve the product and the hello-world limit with uvicorn + uvloop instead of "
+        "Daphne (pip install uvicorn; not a requirement). Never copies the plot to docs/.",
+    )
     args = parser.parse_args(argv)
 
     from .run import full_config, quick_config, run
@@ -50,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None
     }
     overrides["profile"] = args.profile
-    overrides["copy_plot"] = not args.no_docs_plot
+    overrides["server"] = args.server
+    if args.server != "daphne":
+        overrides["copy_plot"] = False
+    overrides.setdefault("copy_plot", not args.no_docs_plot)
     cfg = quick_config(**overrides) if args.quick else full_config(**overrides)
     if cfg.attendees < cfg.sockets:
         parser.error("--attendees must be at least --sockets (every subscriber is an attendee)")

@@ -142,9 +142,17 @@ class Server:
             return ""
 
 
-def start_daphne(name: str, app: str, port: int, env: dict, log_dir: Path) -> Server:
-    """`daphne -b 127.0.0.1 -p PORT app`, as a user would run it."""
-    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
+def start_daphne(name: str, app: str, port: int, env: dict, log_dir: Path, server: str = "daphne") -> Server:
+    """`daphne -b 127.0.0.1 -p PORT app`, as a user would run it.
+
+    server="uvicorn" (an experiment, `--server uvicorn`; uvicorn is not a requirement): the same
+    ASGI application under uvicorn with uvloop and the `websockets` protocol implementation.
+    """
+    if server == "uvicorn":
+        argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+        argv += ["--loop", "uvloop", "--ws", "websockets", "--log-level", "warning"]
+    else:
+        argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
     return Server(name, argv, env, log_dir)
 
 

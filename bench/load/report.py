@@ -232,7 +232,7 @@ def render_markdown(r: dict, rows: list[Row]) -> str:
         f"machine already {r['machine'].get('busy_before_pct', 0):.0f}% busy (of "
         f"{100 * r['machine']['cores']}%) before the run: other users' work makes every figure noisy.",
         "",
-        f"Product: {r['config']['daphne_procs']} Daphne processes (one per core, clients split across "
+        f"Product: {r['config']['daphne_procs']} {r['config'].get('server', 'daphne').capitalize()} processes (one per core, clients split across "
         f"their ports, no load balancer), PostgreSQL, Redis; an event with {r['config']['proposals']} "
         f"proposals and {r['config']['attendees']:,} attendees; {r['config']['sockets']:,} websocket "
         f"subscribers; {r['config']['storm_rate']:.0f} votes/s for {r['config']['storm_seconds']:.0f} s.",

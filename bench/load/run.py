@@ -63,6 +63,7 @@ class Config:
     slug: str = "bench"
     out_dir: str = "bench/out"
     profile: bool = False
+    server: str = "daphne"  # "uvicorn": an experiment, the same application under uvicorn + uvloop
     copy_plot: bool = True
 
 
@@ -417,8 +418,8 @@ def limit_hello(cfg: Config, out: Path) -> dict:
     env = {**base_env(), "DJANGO_SETTINGS_MODULE": "bench.load.hello_settings"}
     ports = [free_port() for _ in range(cfg.daphne_procs)]
     servers = [
-        start_daphne(f"hello-daphne-{port}", "bench.load.hello_asgi:application", port, env, out)
-        for port in ports
+        start_daphne(f"hello-daphne-{i + 1}", "bench.load.hello_asgi:application", port, env, out, cfg.server)
+        for i, port in enumerate(ports)
     ]
     http = None
     try:
@@ -459,7 +460,7 @@ def start_product(cfg: Config, out: Path) -> tuple[list[Server], list[int]]:
     }
     ports = [free_port() for _ in range(cfg.daphne_procs)]
     servers = [
-        start_daphne(f"daphne-{i + 1}", "unconf.asgi:application", port, env, out)
+        start_daphne(f"daphne-{i + 1}", "unconf.asgi:application", port, env, out, cfg.server)
         for i, port in enumerate(ports)
     ]
     for server, port in zip(servers, ports, strict=True):
