@@ -212,8 +212,9 @@ How each figure is measured (all on 127.0.0.1, all clients in processes of their
   hide it. One client process with a pool of keep-alive connections per port (32 by default;
   a request waiting for a free connection is already late), requests split across the two
   ports by attendee; 10 s timeout.
-- **Ingest capacity**: a ramp of open-loop steps, ×1.5 while steps pass, then two geometric
-  bisections; a step passes with ack p99 < 1 s and no error. The hello-world limit runs the same
+- **Ingest capacity**: a ramp of open-loop steps starting at the storm's rate, ×1.5 while steps
+  pass (÷1.5 while they fail), then two geometric bisections (quick: ×2, one bisection); a step
+  passes with ack p99 < 1 s and no error (5 s request timeout). The hello-world limit runs the same
   ramp against a hello-world Django view in the same number of Daphne processes.
 - **Checks**: after the load, every acknowledged vote must be a vote row, the proposal counters
   must equal the vote rows and the ledger replay, and every subscriber's last message must equal

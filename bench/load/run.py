@@ -48,6 +48,7 @@ class Config:
     ramp_refine: int = 2
     ramp_max_steps: int = 9
     ramp_max_rate: float = 4000.0
+    ramp_timeout: float = 5.0  # a step fails at p99 ≥ 1 s anyway; waiting 10 s for stragglers only costs time
     burst: int = 10
     bursts: int = 3
     pg_clients: int = 8
@@ -79,10 +80,11 @@ def quick_config(**overrides) -> Config:
         "storm_rate": 200,
         "attendees": 6000,
         "ramp_step_seconds": 3.0,
+        "ramp_factor": 2.0,
+        "ramp_max_steps": 6,
+        "ramp_refine": 1,
         "pg_seconds": 3.0,
         "bursts": 2,
-        "ramp_max_steps": 7,
-        "ramp_refine": 1,
     }
     return Config(mode="quick", **{**defaults, **overrides})
 
@@ -256,6 +258,7 @@ def ramp_step(http: HttpProc, kind: str, rate: float, cfg: Config, runs: list, c
             "seconds": cfg.ramp_step_seconds,
             "label": label,
             "connections": cfg.http_connections,
+            "timeout": cfg.ramp_timeout,
         }
     )
     shares = meter.stop()
