@@ -34,7 +34,7 @@ import weakref
 from asgiref.sync import SyncToAsync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -486,14 +486,20 @@ def build_message(event_id: int, kind: int, me_stale: bool = False) -> dict | No
     if due is not None:
         services.close_voting_if_due(due)
     version = snapshots.next_version()
-    fingerprint = fingerprint_now(event_id)
-    event = Event.objects.filter(pk=event_id).first()
-    if fingerprint is None or event is None:
-        return None
-    if kind == STATE:
-        messages = snapshots.build_snapshots(event, version)
-    else:
-        messages = snapshots.build_tally(event, version)
+    # One database snapshot for every read below, so that a message is consistent in itself
+    # (counts and participation from the same instant), not just eventually.
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        fingerprint = fingerprint_now(event_id)
+        event = Event.objects.filter(pk=event_id).first()
+        if fingerprint is None or event is None:
+            return None
+        if kind == STATE:
+            messages = snapshots.build_snapshots(event, version)
+        else:
+            messages = snapshots.build_tally(event, version)
     return {
         "type": "unconf.broadcast",
         "event": event_id,

@@ -44,7 +44,9 @@ form.addEventListener("submit", async (event) => {
   button.textContent = TEXT.creating;
   const body = {
     name: field("name").value.trim(),
-    slug: field("slug").value.trim(),
+    // The name alone is enough: its address is derived even if no input event fired
+    // (autofill, a restored form, typing before this script loaded).
+    slug: field("slug").value.trim() || slugify(field("name").value),
     identity_mode: field("identity_mode").value,
     votes_per_attendee: Number(field("votes_per_attendee").value),
     max_dots_per_proposal: Number(field("max_dots_per_proposal").value),
