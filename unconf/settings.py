@@ -85,6 +85,9 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Sessions start in UTC, so Django need not send SET TIME ZONE on every new connection.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c timezone=UTC")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The embedded default: writers queue up instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
