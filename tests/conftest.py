@@ -24,6 +24,12 @@ def _postgres_only(request):
 
 
 @pytest.fixture(autouse=True)
+def _requests_share_the_test_transaction(settings):
+    # In-process requests must see the test's uncommitted rows; live Daphne servers keep the default.
+    settings.UNCONF_KEEP_DB_CONNECTIONS = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
 

@@ -206,5 +206,7 @@ UNCONF_PROPOSALS_PER_ATTENDEE = env_int("UNCONF_PROPOSALS_PER_ATTENDEE", 5)
 UNCONF_TRUSTED_PROXIES = env_list("UNCONF_TRUSTED_PROXIES")
 # Largest websocket message a client may send before close 4009.
 UNCONF_WS_MAX_MESSAGE_BYTES = env_int("UNCONF_WS_MAX_MESSAGE_BYTES", 4096)
+# Serve votes and /me on long-lived worker threads with kept database connections.
+UNCONF_KEEP_DB_CONNECTIONS = env_bool("UNCONF_KEEP_DB_CONNECTIONS", True)
 # At most this many tally messages per second per event and process.
 UNCONF_TALLY_PER_SECOND = env_int("UNCONF_TALLY_PER_SECOND", 4)

@@ -3,6 +3,7 @@
 import csv
 import hashlib
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import connection
@@ -17,7 +18,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import ratelimit, services, snapshots
+from . import broadcast, ratelimit, services, snapshots
 from .errors import Forbidden, NotFound, NotJoined, UnconfError
 from .identity import (
     ATTENDEE_COOKIE,
@@ -440,6 +441,27 @@ class MeView(EventScoped):
     def get(self, request, slug):
         attendee = self.require_attendee()
         return Response(snapshots.me(attendee, self.event.votes_per_attendee))
+
+
+def on_kept_connections(view):
+    """The hot endpoints (a hall voting at once) run on the event loop's few long-lived worker
+    threads, each keeping its PostgreSQL connection, instead of Django's new thread and new
+    database backend per request: a fresh backend costs more CPU than the vote itself
+    (measured by the load benchmark). Tests turn it off so requests share the test transaction.
+    """
+
+    def respond(request, **kwargs):
+        return view(request, **kwargs).render()
+
+    async def endpoint(request, **kwargs):
+        if settings.UNCONF_KEEP_DB_CONNECTIONS:
+            return await broadcast.in_worker(respond)(request, **kwargs)
+        return await sync_to_async(respond)(request, **kwargs)
+
+    # What DRF and drf-spectacular read off a view: CSRF is DRF's business; the schema is the view's.
+    endpoint.csrf_exempt = True
+    endpoint.cls, endpoint.initkwargs = view.cls, view.initkwargs
+    return endpoint
 
 
 class ResultsMixin(EventScoped):
