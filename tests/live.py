@@ -7,6 +7,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -25,7 +26,10 @@ def test_database_url() -> str:
     user = db.get("USER") or "postgres"
     host = db.get("HOST") or "127.0.0.1"
     port = db.get("PORT") or 5432
-    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+    # The test's teardown TRUNCATEs every table while the server may still be reading several in
+    # one transaction; if they deadlock, the server (quicker to detect it) is the one that yields.
+    options = quote("-c timezone=UTC -c deadlock_timeout=50ms")
+    return f"postgres://{user}@{host}:{port}/{db['NAME']}?options={options}"
 
 
 class DaphneServer:
