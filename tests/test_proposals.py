@@ -216,7 +216,9 @@ def test_wrong_method_and_media_type_answer_json(event, anon):
 
 def test_event_address_cannot_change_and_deadlines_must_be_in_the_future(event, org_client):
     moved = org_client.patch(f"/api/events/{event.slug}", {"slug": "elsewhere"}, format="json")
-    past = org_client.patch(f"/api/events/{event.slug}", {"voting_closes_at": "2000-01-01T00:00:00Z"}, format="json")
+    past = org_client.patch(
+        f"/api/events/{event.slug}", {"voting_closes_at": "2000-01-01T00:00:00Z"}, format="json"
+    )
     future = org_client.patch(
         f"/api/events/{event.slug}", {"voting_closes_at": "2100-01-01T00:00:00Z"}, format="json"
     )
