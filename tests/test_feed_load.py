@@ -120,3 +120,20 @@ async def test_1000_subscribers_share_one_snapshot_build_and_attendees_cost_one_
     assert [m["me"]["attendee"]["id"] for m in snapshots[900:]] == [a.public_id for a, _, _ in people]
     # Per socket: the event by its slug, and for an attendee their token; the rest is shared.
     assert len(queries.statements) <= 1000 + 100 * 2 + 60
+
+
+async def test_tallies_from_several_processes_reach_a_socket_at_most_the_configured_rate(event):
+    """Each process coalesces its own votes; the receiving hub also holds tallies that come too
+    soon after the last one, so two (or ten) processes do not double the fan-out work."""
+    from voting import broadcast
+
+    await sync_to_async(factories.make_proposals)(event, 1)
+    async with subscribed(event.slug) as stage:
+        hub = broadcast.hub_for_running_loop()
+        built = [await sync_to_async(broadcast.build_message)(event.pk, broadcast.TALLY) for _ in range(20)]
+        for message in built:  # as if 20 processes each sent one at the same moment
+            await hub.deliver(message)
+        received = await stage.quiet(hub.interval * 3)
+
+    tallies = [m for m in received if m["type"] == "tally"]
+    assert [m["version"] for m in tallies] == [built[0]["version"], built[-1]["version"]]
