@@ -242,14 +242,14 @@ def _refund_all(proposal: Proposal, cause: str) -> None:
     now = timezone.now()
     votes = list(Vote.objects.filter(proposal=proposal))
     LedgerEntry.objects.bulk_create(
-        LedgerEntry(
+        _ledger(
             event_id=proposal.event_id,
-            created_at=now,
             attendee_id=v.attendee_id,
-            proposal=proposal,
-            dots_before=v.dots,
-            dots_after=0,
+            proposal_id=proposal.pk,
+            before=v.dots,
+            after=0,
             cause=cause,
+            now=now,
         )
         for v in votes
     )
@@ -326,13 +326,33 @@ def merge_proposals(*, source: Proposal, target: Proposal) -> Proposal:
         now = timezone.now()
         ledger = []
         for vote in Vote.objects.filter(proposal=source):
-            ledger.append(_ledger(event, vote.attendee_id, source, vote.dots, 0, now))
+            ledger.append(
+                _ledger(
+                    event_id=event.pk,
+                    attendee_id=vote.attendee_id,
+                    proposal_id=source.pk,
+                    before=vote.dots,
+                    after=0,
+                    cause=LedgerCause.MERGE,
+                    now=now,
+                )
+            )
             existing = on_target.get(vote.attendee_id)
             before = existing.dots if existing else 0
             after = min(cap, before + vote.dots)
             if after == before:
                 continue
-            ledger.append(_ledger(event, vote.attendee_id, target, before, after, now))
+            ledger.append(
+                _ledger(
+                    event_id=event.pk,
+                    attendee_id=vote.attendee_id,
+                    proposal_id=target.pk,
+                    before=before,
+                    after=after,
+                    cause=LedgerCause.MERGE,
+                    now=now,
+                )
+            )
             if existing:
                 existing.dots = after
                 existing.save(update_fields=["dots", "updated_at"])
@@ -372,15 +392,18 @@ def merge_preview(*, source: Proposal, target: Proposal) -> dict:
     }
 
 
-def _ledger(event, attendee_id, proposal, before, after, now, cause=LedgerCause.MERGE):
+def _ledger(
+    *, event_id: int, attendee_id: int, proposal_id: int, before: int, after: int, cause: str, now=None
+):
+    """One accepted change of someone's dots, as the ledger (and its recount) records it."""
     return LedgerEntry(
-        event=event,
+        event_id=event_id,
         attendee_id=attendee_id,
-        proposal=proposal,
+        proposal_id=proposal_id,
         dots_before=before,
         dots_after=after,
         cause=cause,
-        created_at=now,
+        created_at=now or timezone.now(),
     )
 
 
@@ -427,14 +450,14 @@ def set_dots(*, attendee: Attendee, proposal_id: int, dots: int) -> bool:
             Vote.objects.create(event=event, attendee=attendee, proposal_id=proposal_id, dots=dots)
         else:
             mine.update(dots=dots, updated_at=timezone.now())
-        LedgerEntry.objects.create(
-            event=event,
-            attendee=attendee,
+        _ledger(
+            event_id=event.pk,
+            attendee_id=attendee.pk,
             proposal_id=proposal_id,
-            dots_before=before,
-            dots_after=dots,
+            before=before,
+            after=dots,
             cause=LedgerCause.VOTE,
-        )
+        ).save(force_insert=True)
         _on_commit_tally_changed(event.pk)
     return True
 
