@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.middleware.csrf import CsrfViewMiddleware
 
-from .models import Attendee, Event, hash_token
+from .models import Attendee, Event
 
 ATTENDEE_COOKIE = "unconf_attendee"
 ATTENDEE_SCHEME = "attendee"
@@ -15,9 +15,7 @@ def attendee_token_from_header(value: str) -> str:
 
 
 def attendee_from_token(event: Event, token: str) -> Attendee | None:
-    if not token:
-        return None
-    return Attendee.objects.filter(event=event, token_hash=hash_token(token)).first()
+    return Attendee.with_token(event.pk, token)
 
 
 class _CsrfCheck(CsrfViewMiddleware):

@@ -130,22 +130,24 @@ def me_many(attendees: list[Attendee], budget: int) -> dict[int, dict]:
         .order_by()
         .values_list(Value("p"), "author_id", "id", Value(0))
     )
-    dots_by_attendee: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    dots_by_attendee: dict[int, dict[int, int]] = {pk: {} for pk in ids}
     proposals_by_attendee: dict[int, list[int]] = {pk: [] for pk in ids}
     for kind, attendee_id, proposal_id, dots in votes.union(own, all=True):
         if kind == "v":
-            dots_by_attendee[attendee_id][str(proposal_id)] = dots
+            dots_by_attendee[attendee_id][proposal_id] = dots
         else:
             proposals_by_attendee[attendee_id].append(proposal_id)
-    now = timezone.now().isoformat()
+    return {a.pk: me_of(a, budget, dots_by_attendee[a.pk], proposals_by_attendee[a.pk]) for a in attendees}
+
+
+def me_of(attendee: Attendee, budget: int, votes: dict, proposals: list[int]) -> dict:
+    """`me` from what the caller already read (a vote reads it anyway, under its lock)."""
+    votes = {str(pid): dots for pid, dots in votes.items()}
     return {
-        a.pk: {
-            "attendee": {"id": a.public_id, "display_name": a.display_name},
-            "budget": budget,
-            "remaining": budget - sum(dots_by_attendee[a.pk].values()),
-            "votes": dots_by_attendee[a.pk],
-            "proposals": sorted(proposals_by_attendee[a.pk]),
-            "server_time": now,
-        }
-        for a in attendees
+        "attendee": {"id": attendee.public_id, "display_name": attendee.display_name},
+        "budget": budget,
+        "remaining": budget - sum(votes.values()),
+        "votes": votes,
+        "proposals": sorted(proposals),
+        "server_time": timezone.now().isoformat(),
     }
