@@ -78,11 +78,16 @@ TEMPLATES = [
     },
 ]
 
+# Requests and feed work run on the event loop's few long-lived worker threads (see
+# unconf/handler.py), each keeping its database connection. Off: a connection per call.
+UNCONF_KEEP_DB_CONNECTIONS = env_bool("UNCONF_KEEP_DB_CONNECTIONS", True)
+# Threads (and so database connections) per process: HTTP requests, and the live feed.
+UNCONF_REQUEST_THREADS = env_int("UNCONF_REQUEST_THREADS", 8)
+UNCONF_FEED_THREADS = env_int("UNCONF_FEED_THREADS", 3)
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        # Under ASGI every request may run in a fresh thread: persistent connections would leak.
-        conn_max_age=0,
+        conn_max_age=600 if UNCONF_KEEP_DB_CONNECTIONS else 0,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
@@ -206,7 +211,5 @@ UNCONF_PROPOSALS_PER_ATTENDEE = env_int("UNCONF_PROPOSALS_PER_ATTENDEE", 5)
 UNCONF_TRUSTED_PROXIES = env_list("UNCONF_TRUSTED_PROXIES")
 # Largest websocket message a client may send before close 4009.
 UNCONF_WS_MAX_MESSAGE_BYTES = env_int("UNCONF_WS_MAX_MESSAGE_BYTES", 4096)
-# Serve votes and /me on long-lived worker threads with kept database connections.
-UNCONF_KEEP_DB_CONNECTIONS = env_bool("UNCONF_KEEP_DB_CONNECTIONS", True)
 # At most this many tally messages per second per event and process.
 UNCONF_TALLY_PER_SECOND = env_int("UNCONF_TALLY_PER_SECOND", 4)

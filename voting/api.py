@@ -3,7 +3,6 @@
 import csv
 import hashlib
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import connection
@@ -18,7 +17,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import broadcast, ratelimit, services, snapshots
+from . import ratelimit, services, snapshots
 from .errors import Forbidden, NotFound, NotJoined, UnconfError
 from .identity import (
     ATTENDEE_COOKIE,
@@ -97,7 +96,7 @@ class EventScoped(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.event = Event.objects.filter(slug=kwargs["slug"]).first()
+        self.event = Event.at(kwargs["slug"])
         if self.event is None:
             raise NotFound("No event with this address.")
         self.is_organizer = self.event.is_organizer(request.user)
@@ -421,8 +420,9 @@ class ProposalMergeView(EventScoped):
 class VoteView(EventScoped):
     def _set(self, request, pk, dots):
         attendee = self.require_attendee()
-        services.set_dots(attendee=attendee, proposal_id=pk, dots=dots)
-        return Response(snapshots.me(attendee, self.event.votes_per_attendee))
+        outcome = services.set_dots(attendee=attendee, proposal_id=pk, dots=dots)
+        # The budget as the vote read it under its lock: a rule change may have just committed.
+        return Response(snapshots.me_of(attendee, outcome.budget, outcome.votes, outcome.proposals))
 
     @extend_schema(request=DotsSerializer, responses={200: MeSerializer, 409: ERROR})
     def put(self, request, slug, pk):
@@ -441,27 +441,6 @@ class MeView(EventScoped):
     def get(self, request, slug):
         attendee = self.require_attendee()
         return Response(snapshots.me(attendee, self.event.votes_per_attendee))
-
-
-def on_kept_connections(view):
-    """The hot endpoints (a hall voting at once) run on the event loop's few long-lived worker
-    threads, each keeping its PostgreSQL connection, instead of Django's new thread and new
-    database backend per request: a fresh backend costs more CPU than the vote itself
-    (measured by the load benchmark). Tests turn it off so requests share the test transaction.
-    """
-
-    def respond(request, **kwargs):
-        return view(request, **kwargs).render()
-
-    async def endpoint(request, **kwargs):
-        if settings.UNCONF_KEEP_DB_CONNECTIONS:
-            return await broadcast.in_worker(respond)(request, **kwargs)
-        return await sync_to_async(respond)(request, **kwargs)
-
-    # What DRF and drf-spectacular read off a view: CSRF is DRF's business; the schema is the view's.
-    endpoint.csrf_exempt = True
-    endpoint.cls, endpoint.initkwargs = view.cls, view.initkwargs
-    return endpoint
 
 
 class ResultsMixin(EventScoped):

@@ -29,13 +29,16 @@ import hashlib
 import json
 import logging
 import re
+import time
 import weakref
 
-from asgiref.sync import SyncToAsync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+
+from . import wire
+from .workers import in_worker
 
 logger = logging.getLogger(__name__)
 
@@ -64,32 +67,11 @@ def group_name(event_id: int) -> str:
     return f"unconf.{database}.event.{event_id}"
 
 
-class _InWorker(SyncToAsync):
-    # The loop's worker threads are few and live as long as the process: each keeps its
-    # database connection instead of opening one per call (a new connection costs ~8 ms of
-    # CPU, measured by the load benchmark), and drops it only when it stopped working (a
-    # database restart). CONN_MAX_AGE = 0 still governs the per-request threads. With
-    # UNCONF_KEEP_DB_CONNECTIONS off (the in-process tests), every call closes its connection.
-    def thread_handler(self, loop, *args, **kwargs):
-        if connection.connection is not None and not connection.is_usable():
-            connection.close()
-        try:
-            return super().thread_handler(loop, *args, **kwargs)
-        finally:
-            if not settings.UNCONF_KEEP_DB_CONNECTIONS:
-                connection.close()
-
-
-def in_worker(func):
-    """Run ORM code in a worker thread (never the event loop), on that thread's kept connection."""
-    return _InWorker(func, thread_sensitive=False)
-
-
 class Hub:
     """Per process and event loop: local sockets per event, one layer channel, flusher, watchdog.
 
-    A socket is any object with `role`, `attendee`, `version`, `ready` and
-    `async push(message, me)`; see consumers.EventFeed.
+    A socket is any object with `role`, `attendee`, `version`, `ready`, `async push(message,
+    me)` and `push_frame(message, frames)`; see consumers.EventFeed.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
@@ -100,6 +82,7 @@ class Hub:
         self.sockets: dict[int, weakref.WeakSet] = {}
         self.joined: dict[int, float] = {}  # event id -> when its group membership was confirmed
         self.dirty: dict[int, int] = {}  # event id -> TALLY or STATE waiting for the flusher
+        self.dirty_since: dict[int, float] = {}  # event id -> wall clock of its first mark
         self.me_stale: set[int] = set()
         self.next_flush: dict[int, float] = {}
         # Per event with local sockets: the newest message fanned out to all of them, when,
@@ -138,6 +121,7 @@ class Hub:
     # --- producers ---------------------------------------------------------------------------
 
     def mark(self, event_id: int, kind: int, me_stale: bool = False) -> None:
+        self.dirty_since.setdefault(event_id, time.time())
         self.dirty[event_id] = max(kind, self.dirty.get(event_id, 0))
         if me_stale:
             self.me_stale.add(event_id)
@@ -162,7 +146,10 @@ class Hub:
                     await self._flush(event_id)
 
     async def _flush(self, event_id: int) -> None:
-        kind = self.dirty.pop(event_id)
+        kind = self.dirty.pop(event_id, None)
+        self.dirty_since.pop(event_id, None)
+        if kind is None:  # another process's tally covered it meanwhile
+            return
         me_stale = event_id in self.me_stale
         self.me_stale.discard(event_id)
         self.next_flush[event_id] = self.loop.time() + self.interval
@@ -262,7 +249,26 @@ class Hub:
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             if message.get("type") == "unconf.broadcast":
+                self._covered_by(message)
                 await self.deliver(message)
+
+    def _covered_by(self, message: dict) -> None:
+        """A tally another process built after our pending changes committed shows them too:
+        drop our own build, so that N processes make one stream of tallies, not N (each one
+        a database read and a fan-out). Clocks are compared, which is exact on one machine;
+        across machines a skewed clock can only delay a change until the watchdog's next
+        comparison with the database (WATCHDOG_SECONDS), never lose it."""
+        event_id = message["event"]
+        since = self.dirty_since.get(event_id)
+        if (
+            message["kind"] == TALLY
+            and self.dirty.get(event_id) == TALLY
+            and since is not None
+            and message.get("read_at", 0.0) > since
+        ):
+            del self.dirty[event_id]
+            del self.dirty_since[event_id]
+            self.next_flush[event_id] = self.loop.time() + self.interval
 
     async def deliver(self, message: dict) -> None:
         """Write one message to every local socket of its event; older messages are dropped.
@@ -319,9 +325,16 @@ class Hub:
         ]
         wants_me = message["kind"] == STATE and message["me_stale"]
         needs_me = [s for s in sockets if wants_me and s.attendee is not None]
+        frames = wire.Frames(message)
         for socket in sockets:
             if not (wants_me and socket.attendee is not None):
-                await self._push(socket, message, None)
+                try:
+                    written = socket.push_frame(message, frames)
+                except Exception:  # one broken socket must not stop the others
+                    logger.warning("Could not write to a socket of event %s", event_id, exc_info=True)
+                    written = True
+                if not written:
+                    await self._push(socket, message, None)
         if not needs_me:
             return
         try:  # one query for every attendee of this process, not one per socket
@@ -515,6 +528,7 @@ def build_message(event_id: int, kind: int, me_stale: bool = False) -> dict | No
     due = Event.objects.filter(pk=event_id, voting_open=True, voting_closes_at__lte=timezone.now()).first()
     if due is not None:
         services.close_voting_if_due(due)
+    read_at = time.time()  # every change committed before this is in what is read below
     version = snapshots.next_version()
     # One database snapshot for every read below, so that a message is consistent in itself
     # (counts and participation from the same instant), not just eventually.
@@ -535,6 +549,7 @@ def build_message(event_id: int, kind: int, me_stale: bool = False) -> dict | No
         "event": event_id,
         "kind": kind,
         "version": version,
+        "read_at": read_at,
         "fingerprint": fingerprint,
         "me_stale": me_stale,
         "budget": event.votes_per_attendee,

@@ -1,30 +1,33 @@
 """The live feed of one event. Read-only: votes arrive over HTTP; state arrives from broadcast.py."""
 
 import json
+from importlib import import_module
+from types import SimpleNamespace
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from . import broadcast, snapshots
+from . import broadcast, snapshots, wire
 from .identity import ATTENDEE_COOKIE, attendee_from_token, attendee_token_from_header
 from .models import Event
+from .workers import in_worker
 
 CLOSE_FORBIDDEN, CLOSE_UNKNOWN_EVENT, CLOSE_TOO_LARGE = 4403, 4404, 4009
 # Newer snapshots arriving while one is prepared for a socket: try this often for the newest.
 SNAPSHOT_ATTEMPTS = 5
 
 
-@broadcast.in_worker
+@in_worker
 def _identify(slug: str, scope) -> tuple[Event | None, object, bool]:
     """The event, the attendee (None: anonymous; False: a bad token) and whether they organize it."""
     from rest_framework.authtoken.models import Token
 
-    event = Event.objects.filter(slug=slug).first()
+    event = Event.at(slug)
     if event is None:
         return None, None, False
     headers = {k.decode("latin1").lower(): v.decode("latin1") for k, v in scope.get("headers", [])}
-    user = scope.get("user")
+    user = _session_user(scope)
     auth = headers.get("authorization", "")
     if auth.lower().startswith("token "):
         token = Token.objects.select_related("user").filter(key=auth[6:].strip()).first()
@@ -39,7 +42,24 @@ def _identify(slug: str, scope) -> tuple[Event | None, object, bool]:
     return event, attendee, is_organizer
 
 
-@broadcast.in_worker
+def _session_user(scope):
+    """The signed-in user of the session cookie, read by Django's own auth (None: anonymous).
+
+    Done here, in the worker that identifies the socket anyway, rather than by Channels'
+    session and auth middleware, which take two more trips through one shared thread per
+    connect and keep their wrappers alive for the socket's lifetime (join time and memory
+    per socket, measured by scripts/bench).
+    """
+    key = scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return None
+    from django.contrib.auth import get_user
+
+    user = get_user(SimpleNamespace(session=import_module(settings.SESSION_ENGINE).SessionStore(key)))
+    return user if user.is_authenticated else None
+
+
+@in_worker
 def _me(attendee, budget: int) -> dict:
     return snapshots.me(attendee, budget)
 
@@ -61,6 +81,7 @@ class EventFeed(AsyncWebsocketConsumer):
         self.ready = False
         self.hub = None
         self.attendee = None
+        self.protocol = wire.protocol_of(self.scope)  # None: not under Daphne, no fast path
         event, attendee, is_organizer = await _identify(self.scope["url_route"]["kwargs"]["slug"], self.scope)
         # Accept first: a close code (4404, 4403) can only be sent on an open websocket.
         await self.accept()
@@ -139,6 +160,16 @@ class EventFeed(AsyncWebsocketConsumer):
         """Called by the hub for every message of this event; drops anything not newer."""
         if self.ready:
             await self._send(message, me)
+
+    def push_frame(self, message: dict, frames: wire.Frames) -> bool:
+        """The hub's fast path for a message without `me`: write the frame built once for
+        every socket. False: this socket cannot (not under Daphne); use `push` instead."""
+        if self.protocol is None:
+            return False
+        if self.ready and message["version"] > self.version:
+            self.version = message["version"]
+            wire.write(self.protocol, frames.for_role(self.role))
+        return True
 
     async def _send(self, message: dict, me: dict | None, *, same_version_ok: bool = False) -> None:
         if message["version"] < self.version or (message["version"] == self.version and not same_version_ok):

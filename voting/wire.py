@@ -1,0 +1,97 @@
+"""The fan-out fast path: one websocket frame built per message, written to every socket.
+
+Through Channels, every delivery is a `websocket.send` event that passes the consumer, the
+session middleware and Daphne's reply handler, and is then encoded and framed by autobahn,
+once per socket (~80 µs each, measured; see shared/PERFORMANCE.md). Under Daphne the socket
+behind a consumer is an autobahn protocol, and autobahn has an API built for broadcast:
+`PreparedMessage` holds the finished frame, `sendPreparedMessage` writes it. The hub builds
+each message's frame once per audience and hands it to every local socket.
+
+Any other ASGI server (or the test communicator) has no such protocol behind `send`: those
+sockets simply take the regular `websocket.send` path.
+"""
+
+from functools import cache, partial
+
+SERVER_SEND = "unconf.server_send"  # scope key: the `send` the ASGI server handed to the app
+
+
+def remember_server_send(scope: dict, send) -> dict:
+    """Called by the ASGI entry point, before any middleware wraps `send`."""
+    return {**scope, SERVER_SEND: send} if scope["type"] == "websocket" else scope
+
+
+def protocol_of(scope: dict):
+    """The Daphne/autobahn protocol of this websocket, or None when not served by Daphne."""
+    send = scope.get(SERVER_SEND)
+    if not isinstance(send, partial) or not send.args:
+        return None
+    try:
+        from daphne.ws_protocol import WebSocketProtocol
+    except ImportError:
+        return None
+    protocol = send.args[0]
+    return protocol if isinstance(protocol, WebSocketProtocol) else None
+
+
+@cache
+def _tcp_connection():
+    from twisted.internet.tcp import Connection  # only ever called under Daphne, i.e. Twisted
+
+    return Connection
+
+
+class Frames:
+    """One message's frames, built on first use per audience (public / organizers)."""
+
+    def __init__(self, message: dict):
+        self.message = message
+        self.built: dict[str, object] = {}
+
+    def for_role(self, role: str):
+        frame = self.built.get(role)
+        if frame is None:
+            from autobahn.websocket.protocol import PreparedMessage
+
+            payload = self.message[role].encode()
+            frame = self.built[role] = PreparedMessage(payload, False, applyMask=False, doNotCompress=True)
+        return frame
+
+
+def write(protocol, frame) -> None:
+    """Write a prepared frame; a socket that is closing or closed is skipped, as Daphne would.
+
+    When nothing is waiting in Twisted's buffer for this socket, the frame goes straight to
+    the kernel with one send(), as asyncio's own transports do. Twisted's write() would
+    instead buffer it, register the socket for writability (an epoll_ctl), send on the next
+    loop turn and unregister it (another epoll_ctl): per socket and tally, that was the
+    largest cost of the fan-out in the profile. Whatever the kernel does not take, and
+    anything when data is already queued (to keep the order), goes through Twisted.
+    """
+    if protocol.state != protocol.STATE_OPEN:
+        return
+    transport = protocol.transport
+    if protocol.send_queue or not _plain_and_idle(transport):
+        protocol.sendPreparedMessage(frame)
+        return
+    data = frame.payloadHybi
+    try:
+        sent = transport.socket.send(data)
+    except BlockingIOError:
+        sent = 0
+    except OSError:
+        return  # the connection is going away; Twisted notices on its next read
+    if sent < len(data):
+        transport.write(data[sent:])
+
+
+def _plain_and_idle(transport) -> bool:
+    """A plain TCP connection (not TLS) with nothing in Twisted's write buffer."""
+    return (
+        isinstance(transport, _tcp_connection())
+        and not transport.TLS
+        and transport.connected
+        and not transport.disconnecting
+        and transport._tempDataLen == 0
+        and len(transport.dataBuffer) == transport.offset
+    )
