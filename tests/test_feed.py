@@ -545,3 +545,25 @@ async def test_the_stage_opened_in_an_organizers_browser_gets_only_the_public_vi
     assert "join_code" not in snapshot["event"]
     assert snapshot["participation"]["voters"] == 1
     assert console_snapshot["proposals"][0]["dots"] == 1
+
+
+async def test_a_tally_another_process_built_after_a_vote_committed_stands_in_for_this_process_build(
+    event,
+):
+    """N processes share one stream of tallies: a vote that another process's tally already
+    shows is not read and fanned out a second time here."""
+    proposal = (await make_proposals(event, 1))[0]
+    first, second = (await join(event))[0], (await join(event))[0]
+
+    async with subscribed(event.slug) as stage:
+        hub = broadcast.hub_for_running_loop()
+        await avote_in_threads([(first, proposal.pk, 1)])  # goes out at once: a quiet spell before
+        await stage.until(lambda m: m["type"] == "tally" and m["counts"][str(proposal.pk)]["dots"] == 1)
+        await avote_in_threads([(second, proposal.pk, 1)])  # folded into the end of the interval
+        elsewhere = await sync_to_async(broadcast.build_message)(event.pk, broadcast.TALLY)
+        await hub.layer.group_send(broadcast.group_name(event.pk), elsewhere)
+        after = await stage.quiet(hub.interval * 4)
+
+    tallies = [m for m in after if m["type"] == "tally"]
+    assert [m["version"] for m in tallies] == [elsewhere["version"]]
+    assert tallies[0]["counts"][str(proposal.pk)]["dots"] == 2

@@ -83,7 +83,7 @@ TEMPLATES = [
 UNCONF_KEEP_DB_CONNECTIONS = env_bool("UNCONF_KEEP_DB_CONNECTIONS", True)
 # Threads (and so database connections) per process: HTTP requests, and the live feed.
 UNCONF_REQUEST_THREADS = env_int("UNCONF_REQUEST_THREADS", 8)
-UNCONF_FEED_THREADS = env_int("UNCONF_FEED_THREADS", 3)
+UNCONF_FEED_THREADS = env_int("UNCONF_FEED_THREADS", 8)
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",

@@ -13,13 +13,14 @@ import difflib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from . import broadcast
+from . import broadcast, snapshots
 from .errors import (
     BudgetExhausted,
     Conflict,
@@ -422,10 +423,6 @@ _LOCK_EVENT_SQL = (
     "FROM voting_event WHERE id = %s"
 )
 _LOCK_ATTENDEE_SQL = "SELECT id FROM voting_attendee WHERE id = %s"
-_MINE_SQL = (
-    "SELECT proposal_id, dots FROM voting_vote WHERE attendee_id = %s "
-    "UNION ALL SELECT id, -1 FROM voting_proposal WHERE author_id = %s AND status <> %s"
-)
 _PROPOSAL_EXISTS_SQL = "SELECT 1 FROM voting_proposal WHERE id = %s AND event_id = %s"
 _COUNTERS_SQL = (
     "UPDATE voting_proposal SET dots = dots + %s, voters = voters + %s WHERE id = %s AND event_id = %s"
@@ -456,13 +453,7 @@ def set_dots(*, attendee: Attendee, proposal_id: int, dots: int) -> DotsSet:
         if not 0 <= dots <= max_dots:
             raise InvalidDots(f"Dots on one proposal must be between 0 and {max_dots}.")
         cursor.execute(_locking(_LOCK_ATTENDEE_SQL, "FOR UPDATE"), [attendee.pk])
-        cursor.execute(_MINE_SQL, [attendee.pk, attendee.pk, ProposalStatus.WITHDRAWN])
-        held, own = {}, []
-        for pid, n in cursor.fetchall():
-            if n < 0:
-                own.append(pid)
-            else:
-                held[pid] = n
+        held, own = snapshots.read_mine(cursor, [attendee.pk])[attendee.pk]
         before = held.get(proposal_id, 0)
         if dots == before:
             if before == 0 and not _proposal_in_event(cursor, proposal_id, attendee.event_id):
@@ -526,10 +517,12 @@ def _proposal_in_event(cursor, proposal_id: int, event_id: int) -> bool:
 
 
 def _as_datetime(value):
-    """A datetime column read with raw SQL: PostgreSQL gives a datetime, SQLite a string."""
-    if value is None or not isinstance(value, str):
-        return value
-    return connection.ops.convert_datetimefield_value(value, None, connection)
+    """A datetime column read with raw SQL: SQLite gives it naive (stored in UTC) or as text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 def _insert_ledger(cursor, entry: LedgerEntry) -> None:

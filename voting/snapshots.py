@@ -5,7 +5,7 @@ the same thing; only `me` is per attendee (one small query).
 """
 
 from django.db import connection
-from django.db.models import Count, Sum, Value
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from .models import Attendee, Event, Proposal, ProposalStatus, Vote
@@ -118,26 +118,32 @@ def me(attendee: Attendee, budget: int) -> dict:
 
 def me_many(attendees: list[Attendee], budget: int) -> dict[int, dict]:
     """`me` of many attendees (by attendee pk) in one query: a broadcast that moved dots."""
-    ids = [a.pk for a in attendees]
-    votes = (
-        Vote.objects.filter(attendee_id__in=ids)
-        .order_by()
-        .values_list(Value("v"), "attendee_id", "proposal_id", "dots")
+    with connection.cursor() as cursor:
+        mine = read_mine(cursor, [a.pk for a in attendees])
+    return {a.pk: me_of(a, budget, *mine[a.pk]) for a in attendees}
+
+
+def read_mine(cursor, attendee_ids: list[int]) -> dict[int, tuple[dict[int, int], list[int]]]:
+    """Per attendee: their dots by proposal id, and their own proposals (not withdrawn).
+
+    One statement, in SQL: it runs for every socket that connects and inside every vote,
+    where the ORM's query building cost more CPU than the query (see scripts/bench).
+    """
+    marks = ", ".join(["%s"] * len(attendee_ids))
+    cursor.execute(
+        f"SELECT attendee_id, proposal_id, dots FROM voting_vote WHERE attendee_id IN ({marks}) "
+        f"UNION ALL SELECT author_id, id, -1 FROM voting_proposal "
+        f"WHERE author_id IN ({marks}) AND status <> %s",
+        [*attendee_ids, *attendee_ids, ProposalStatus.WITHDRAWN],
     )
-    own = (
-        Proposal.objects.filter(author_id__in=ids)
-        .exclude(status=ProposalStatus.WITHDRAWN)
-        .order_by()
-        .values_list(Value("p"), "author_id", "id", Value(0))
-    )
-    dots_by_attendee: dict[int, dict[int, int]] = {pk: {} for pk in ids}
-    proposals_by_attendee: dict[int, list[int]] = {pk: [] for pk in ids}
-    for kind, attendee_id, proposal_id, dots in votes.union(own, all=True):
-        if kind == "v":
-            dots_by_attendee[attendee_id][proposal_id] = dots
+    mine: dict[int, tuple[dict[int, int], list[int]]] = {pk: ({}, []) for pk in attendee_ids}
+    for attendee_id, proposal_id, dots in cursor.fetchall():
+        votes, own = mine[attendee_id]
+        if dots < 0:
+            own.append(proposal_id)
         else:
-            proposals_by_attendee[attendee_id].append(proposal_id)
-    return {a.pk: me_of(a, budget, dots_by_attendee[a.pk], proposals_by_attendee[a.pk]) for a in attendees}
+            votes[proposal_id] = dots
+    return mine
 
 
 def me_of(attendee: Attendee, budget: int, votes: dict, proposals: list[int]) -> dict:
