@@ -24,6 +24,8 @@ from channels.sessions import CookieMiddleware  # noqa: E402
 from voting import broadcast, wire  # noqa: E402
 from voting.routing import websocket_urlpatterns  # noqa: E402
 
+wire.skip_autobahn_config_dump()
+
 router = ProtocolTypeRouter(
     {
         "http": django_http,

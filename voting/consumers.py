@@ -4,6 +4,7 @@ import json
 from importlib import import_module
 from types import SimpleNamespace
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
@@ -76,6 +77,16 @@ class EventFeed(AsyncWebsocketConsumer):
     # per-process hub in broadcast.py is subscribed once and writes to them directly.
     channel_layer_alias = "unconf-no-per-socket-channel"
 
+    async def dispatch(self, message):
+        # Channels' dispatch first closes stale database connections, by a hop to its single
+        # shared thread, before every handler: all 5,000 connects of a join storm queued
+        # behind that one thread (measured by scripts/bench). No handler here touches the
+        # database on that thread; the feed's own threads look after their connections.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         self.version = 0
         self.ready = False
@@ -132,7 +143,7 @@ class EventFeed(AsyncWebsocketConsumer):
 
     async def send_json(self, content: dict) -> None:
         content = {**content, "version": self.version, "server_time": timezone.now().isoformat()}
-        await self.send(text_data=json.dumps(content))
+        await self._write(json.dumps(content))
 
     async def send_snapshot(self) -> None:
         """The newest snapshot (with `me`), then whatever newer arrived while it was prepared."""
@@ -180,4 +191,10 @@ class EventFeed(AsyncWebsocketConsumer):
             text = f'{text[:-1]},"me":{json.dumps(me, separators=(",", ":"))}}}'
         self.version = message["version"]
         self.ready = True
-        await self.base_send({"type": "websocket.send", "text": text})
+        await self._write(text)
+
+    async def _write(self, text: str) -> None:
+        if self.protocol is not None:  # under Daphne: straight to the socket (voting/wire.py)
+            wire.write(self.protocol, wire.frame(text))
+        else:
+            await self.send(text_data=text)

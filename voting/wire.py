@@ -16,6 +16,16 @@ from functools import cache, partial
 SERVER_SEND = "unconf.server_send"  # scope key: the `send` the ASGI server handed to the app
 
 
+def skip_autobahn_config_dump() -> None:
+    """autobahn pretty-prints ~30 settings for a debug log line on every new connection, even
+    with debug logging off: 14% of the event loop during a join storm (py-spy, scripts/bench).
+    The line still appears when debug logging is on, unformatted."""
+    from autobahn.websocket import protocol
+
+    if getattr(protocol, "pformat", None) is not None:
+        protocol.pformat = repr
+
+
 def remember_server_send(scope: dict, send) -> dict:
     """Called by the ASGI entry point, before any middleware wraps `send`."""
     return {**scope, SERVER_SEND: send} if scope["type"] == "websocket" else scope
@@ -41,6 +51,13 @@ def _tcp_connection():
     return Connection
 
 
+def frame(text: str):
+    """One socket's own message (a snapshot with its `me`, a pong) as a prepared frame."""
+    from autobahn.websocket.protocol import PreparedMessage
+
+    return PreparedMessage(text.encode(), False, applyMask=False, doNotCompress=True)
+
+
 class Frames:
     """One message's frames, built on first use per audience (public / organizers)."""
 
@@ -49,13 +66,10 @@ class Frames:
         self.built: dict[str, object] = {}
 
     def for_role(self, role: str):
-        frame = self.built.get(role)
-        if frame is None:
-            from autobahn.websocket.protocol import PreparedMessage
-
-            payload = self.message[role].encode()
-            frame = self.built[role] = PreparedMessage(payload, False, applyMask=False, doNotCompress=True)
-        return frame
+        built = self.built.get(role)
+        if built is None:
+            built = self.built[role] = frame(self.message[role])
+        return built
 
 
 def write(protocol, frame) -> None:
