@@ -1,7 +1,6 @@
 """ASGI entry point: HTTP through Django, websockets through Channels behind origin checks."""
 
 import os
-import sys
 
 import django
 
@@ -11,11 +10,6 @@ django.setup(set_prefix=False)  # before the consumers import models
 from unconf.handler import PooledASGIHandler  # noqa: E402
 
 django_http = PooledASGIHandler()
-
-# A worker thread back from a database round trip waits for the GIL until the event loop
-# thread yields it, by default every 5 ms: with ~8 round trips per vote that alone is tens of
-# milliseconds per vote, spent holding row locks. Hand the GIL over sooner.
-sys.setswitchinterval(0.001)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
