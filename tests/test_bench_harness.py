@@ -418,3 +418,19 @@ def test_report_fails_the_ack_target_on_errors_and_the_join_target_on_missing_so
         "Join storm: 5,000 sockets with their snapshot",
         "Vote ack p99 at 200 votes/s (3 errors)",
     ]
+
+
+def test_join_only_runs_just_the_join_storm_with_the_chosen_size(monkeypatch):
+    from bench.load import __main__ as cli
+    from bench.load import run
+
+    calls = []
+    monkeypatch.setattr(run, "join_only", lambda cfg, command: calls.append((cfg, command)) or 3)
+    monkeypatch.setattr(run, "run", lambda cfg, command: pytest.fail("the full run must not start"))
+
+    status = cli.main(["--join-only", "--quick", "--sockets", "700"])
+
+    assert status == 3
+    [(cfg, command)] = calls
+    assert (cfg.mode, cfg.sockets) == ("quick", 700)
+    assert command == "scripts/bench --join-only --quick --sockets 700"

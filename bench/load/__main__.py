@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-docs-plot", action="store_true", help="do not copy the plot to docs/bench-latency.png"
     )
     parser.add_argument(
+        "--join-only",
+        action="store_true",
+        help="only the join storm and memory per socket, against plain websockets (~1 min; writes no files)",
+    )
+    parser.add_argument(
         "--server",
         choices=("daphne", "uvicorn"),
         default="daphne",
@@ -43,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from .run import full_config, quick_config, run
+    from .run import full_config, join_only, quick_config, run
 
     overrides = {
         key: value
@@ -70,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         else " " + shlex.join(sys.argv[1:] if argv is None else argv)
     )
     try:
+        if args.join_only:
+            return join_only(cfg, command.rstrip())
         return run(cfg, command.rstrip())
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

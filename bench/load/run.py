@@ -492,17 +492,9 @@ def product_run(cfg: Config, out: Path, event: dict) -> dict:
         log(f"product: {len(servers)} Daphne processes on ports {ports} (clients split across them)")
         time.sleep(0.5)
         rss0 = sum(rss_kb(s.pid) for s in servers)
-        targets = [
-            wsclient.Target(
-                "127.0.0.1",
-                ports[i % len(ports)],
-                f"/ws/events/{event['slug']}/",
-                f"http://127.0.0.1:{ports[i % len(ports)]}",
-                (("Authorization", f"Attendee {event['tokens'][i]}"),),
-            )
-            for i in range(cfg.sockets)
-        ]
-        subs = SubscriberProcs(targets, cfg.subscriber_procs, cfg.join_concurrency, "subscribers")
+        subs = SubscriberProcs(
+            _attendee_targets(cfg, event, ports), cfg.subscriber_procs, cfg.join_concurrency, "subscribers"
+        )
         time.sleep(1.0)  # the client processes are up before the clock starts
         profiles = procs.Profiles(cfg.profile, out)
         daphnes = {f"daphne :{p}": s.pid for s, p in zip(servers, ports, strict=True)}
@@ -597,6 +589,80 @@ def product_run(cfg: Config, out: Path, event: dict) -> dict:
             subs.stop()
         for server in servers:
             server.stop()
+
+
+def join_only(cfg: Config, command: str) -> int:
+    """`--join-only`: the two connect targets in ~1 minute, to steer by (no votes, no files).
+
+    The plain-websockets limit, then the product's join storm with its memory per socket.
+    Exit status: 0 both targets met, 1 a socket failed to connect, 3 a target missed.
+    """
+    out = ROOT / cfg.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    if wsclient.raise_fd_limit() < cfg.sockets // max(cfg.subscriber_procs, 1) + 500:
+        log("error: the open-file limit is too low for this many sockets; raise `ulimit -Hn`")
+        return 2
+    log(f"join only: {cfg.sockets:,} sockets")
+    setup.recreate_database(cfg.database_url, base_env())
+    import redis
+
+    redis.Redis.from_url(cfg.redis_url).flushdb()
+    limit = limit_fanout(cfg, out)
+    setup.django_setup(cfg.database_url, cfg.redis_url)
+    event = setup.create_event(
+        slug=cfg.slug, proposals=cfg.proposals, attendees=cfg.attendees, budget=cfg.budget
+    )
+    servers, ports = start_product(cfg, out)
+    subs = None
+    try:
+        time.sleep(0.5)
+        rss0 = sum(rss_kb(s.pid) for s in servers)
+        subs = SubscriberProcs(
+            _attendee_targets(cfg, event, ports), cfg.subscriber_procs, cfg.join_concurrency, "subscribers"
+        )
+        time.sleep(1.0)
+        profiles = procs.Profiles(cfg.profile, out)
+        profiles.start(
+            "join", {f"daphne :{p}": s.pid for s, p in zip(servers, ports, strict=True)}, cfg.join_deadline
+        )
+        seconds, join = join_storm(subs, cfg.join_deadline)
+        profile = profiles.stop(analysis.summarize_collapsed)
+        time.sleep(1.0)
+        kb = (sum(rss_kb(s.pid) for s in servers) - rss0) / max(join["open"], 1)
+    finally:
+        if subs is not None:
+            subs.stop()
+        for server in servers:
+            server.stop()
+    rows = [
+        ("join storm, seconds", seconds, limit["join_seconds"], 10.0),
+        ("memory per socket, KB", kb, limit["mem_kb_per_socket"], 32.0),
+    ]
+    print(f"\nJoin only: {command}")
+    for name, product, base, target in rows:
+        verdict = "PASS" if product <= target else "FAIL"
+        print(
+            f"  {name:24} {product:8.1f}   limit {base:6.1f} ({product / base:.2f}x)   target <= {target:g}   {verdict}"
+        )
+    for name, summary in profile.items():
+        print(f"  profile {name}: {summary['samples']} samples, files in {out}")
+    if join["failed"] or join["open"] < cfg.sockets:
+        print(f"FAIL: {cfg.sockets - join['open']} socket(s) never got their snapshot")
+        return 1
+    return 0 if all(product <= target for _, product, _, target in rows) else 3
+
+
+def _attendee_targets(cfg: Config, event: dict, ports: list[int]) -> list:
+    return [
+        wsclient.Target(
+            "127.0.0.1",
+            ports[i % len(ports)],
+            f"/ws/events/{event['slug']}/",
+            f"http://127.0.0.1:{ports[i % len(ports)]}",
+            (("Authorization", f"Attendee {event['tokens'][i]}"),),
+        )
+        for i in range(cfg.sockets)
+    ]
 
 
 def analyse(cfg: Config, event: dict, storm: dict, runs: list, outcome: dict, dump: dict) -> dict:
