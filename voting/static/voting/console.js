@@ -1,7 +1,7 @@
 // The organizer console: phases, live counts, moderation, merge, badges, co-organizers.
 // State arrives from the live feed (organizer sockets always get counts); every action is one
 // API call. Attendee text only ever goes in through textContent.
-import { el, setText } from "./dom.js";
+import { el, reconcile, setText } from "./dom.js";
 import { connectFeed } from "./feed.js";
 import { api } from "./console_api.js";
 
@@ -426,21 +426,11 @@ function renderProposals() {
   else shown.sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id);
   const max = Math.max(1, ...shown.map((p) => p.dots || 0));
 
-  const keep = new Set(shown.map((p) => p.id));
-  for (const [id, row] of rowsById) {
-    if (!keep.has(id)) {
-      row.tr.remove();
-      rowsById.delete(id);
-    }
-  }
-  shown.forEach((proposal, index) => {
-    let row = rowsById.get(proposal.id);
-    if (!row) {
-      row = makeRow(proposal.id);
-      rowsById.set(proposal.id, row);
-    }
-    updateRow(row, proposal, index, max);
-    if (tbody.children[index] !== row.tr) tbody.insertBefore(row.tr, tbody.children[index] || null);
+  reconcile(tbody, shown, rowsById, {
+    key: (proposal) => proposal.id,
+    make: (proposal) => makeRow(proposal.id),
+    node: (row) => row.tr,
+    update: (row, proposal, index) => updateRow(row, proposal, index, max),
   });
   const empty = $("proposals-empty");
   empty.hidden = shown.length > 0;

@@ -11,3 +11,26 @@ export function el(tag, className, text) {
 export function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
+
+// Keep `container`'s children in the order of `items`, one node per item, reusing the nodes
+// of earlier renders (`byKey`: key -> record). Nodes already in place are not moved, so a
+// CSS animation on an element plays once, not on every render.
+export function reconcile(container, items, byKey, { key, make, node, update }) {
+  const wanted = new Set(items.map(key));
+  for (const [k, record] of byKey) {
+    if (!wanted.has(k)) {
+      node(record).remove();
+      byKey.delete(k);
+    }
+  }
+  items.forEach((item, index) => {
+    let record = byKey.get(key(item));
+    if (!record) {
+      record = make(item);
+      byKey.set(key(item), record);
+    }
+    update(record, item, index);
+    const element = node(record);
+    if (container.children[index] !== element) container.insertBefore(element, container.children[index] || null);
+  });
+}

@@ -1,7 +1,7 @@
 // The stage board on the projector: live ranking (or the blind participation meter, or the
 // propose wall, or the published schedule), the phase with a countdown from server time,
 // and a connection indicator. Attendee text only ever goes in through textContent.
-import { el, setText } from "./dom.js";
+import { el, reconcile, setText } from "./dom.js";
 import { connectFeed } from "./feed.js";
 
 const TEXT = {
@@ -330,24 +330,19 @@ function renderPropose() {
     .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id)
     .slice(0, WALL);
   setText(els.proposeCount, TEXT.proposalsSoFar(state.proposals.size));
-  const wanted = new Set(newest.map((p) => p.id));
-  for (const [id, item] of wallItems) {
-    if (!wanted.has(id)) {
-      item.li.remove();
-      wallItems.delete(id);
-    }
-  }
-  newest.forEach((proposal, index) => {
-    let item = wallItems.get(proposal.id);
-    if (!item) {
-      item = { li: el("li", "wall-item"), title: el("bdi", "wall-title"), host: el("span", "wall-host") };
+  // Only new items are inserted; existing ones never move (moving would replay the animation).
+  reconcile(els.wall, newest, wallItems, {
+    key: (proposal) => proposal.id,
+    make: () => {
+      const item = { li: el("li", "wall-item"), title: el("bdi", "wall-title"), host: el("span", "wall-host") };
       item.li.append(item.title, item.host);
-      wallItems.set(proposal.id, item);
-    }
-    setText(item.title, proposal.title);
-    setText(item.host, proposal.host_name || "");
-    // Only new items are inserted; existing ones never move (moving would replay the animation).
-    if (els.wall.children[index] !== item.li) els.wall.insertBefore(item.li, els.wall.children[index] || null);
+      return item;
+    },
+    node: (item) => item.li,
+    update: (item, proposal) => {
+      setText(item.title, proposal.title);
+      setText(item.host, proposal.host_name || "");
+    },
   });
 }
 
