@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         help="only the join storm and memory per socket, against plain websockets (~1 min; writes no files)",
     )
     parser.add_argument(
+        "--votes-only",
+        action="store_true",
+        help="only the request path: CPU per vote against CPU per hello-world request at the storm "
+        "rate, no websocket open (~1 min; writes no files but profiles)",
+    )
+    parser.add_argument(
         "--server",
         choices=("daphne", "uvicorn"),
         default="daphne",
@@ -48,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from .run import full_config, join_only, quick_config, run
+    from .run import full_config, join_only, quick_config, run, votes_only
 
     overrides = {
         key: value
@@ -77,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.join_only:
             return join_only(cfg, command.rstrip())
+        if args.votes_only:
+            return votes_only(cfg, command.rstrip())
         return run(cfg, command.rstrip())
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -652,6 +652,91 @@ def join_only(cfg: Config, command: str) -> int:
     return 0 if all(product <= target for _, product, _, target in rows) else 3
 
 
+def votes_only(cfg: Config, command: str) -> int:
+    """`--votes-only`: what one vote costs the servers against one hello-world request (~1 min).
+
+    Both at the storm rate for `storm_seconds`, with no websocket open, so the figure is the
+    request path alone: CPU milliseconds per request of the Daphne processes and of
+    PostgreSQL, and the ack percentiles. Steers the vote path; writes only profiles.
+    Exit status: 0 every vote acked, 1 a vote failed.
+    """
+    out = ROOT / cfg.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    setup.recreate_database(cfg.database_url, base_env())
+    rows = {}
+
+    def measure(kind: str, ports: list[int], pids: list[int], vote_params: dict | None) -> dict:
+        http = HttpProc(ports, vote_params)
+        try:
+            http.run({"kind": kind, "rate": cfg.storm_rate, "seconds": 2.0, "label": f"{kind} warm-up"})
+            meter = CpuMeter(
+                {"servers": lambda: procs.pids_cpu(pids), "postgres": procs.postgres_cpu_seconds}
+            )
+            profiles = procs.Profiles(cfg.profile and kind == "votes", out)
+            profiles.start(
+                "votes-only",
+                {f"daphne :{port}": pid for port, pid in zip(ports, pids, strict=True)},
+                cfg.storm_seconds,
+            )
+            meter.start()
+            run = http.run(
+                {
+                    "kind": kind,
+                    "rate": cfg.storm_rate,
+                    "seconds": cfg.storm_seconds,
+                    "label": kind,
+                    "connections": cfg.http_connections,
+                }
+            )
+            shares = meter.stop()
+            profile = profiles.stop(analysis.summarize_collapsed)
+        finally:
+            http.stop()
+        s = load_summary(run)
+        per = {name: pct * 10.0 / cfg.storm_rate for name, pct in shares.items()}  # % of a core → ms each
+        return {**s, "ms": per, "profile": profile}
+
+    env = {**base_env(), "DJANGO_SETTINGS_MODULE": "bench.load.hello_settings"}
+    ports = [free_port() for _ in range(cfg.daphne_procs)]
+    servers = [
+        start_daphne(f"hello-daphne-{i + 1}", "bench.load.hello_asgi:application", port, env, out, cfg.server)
+        for i, port in enumerate(ports)
+    ]
+    try:
+        for server, port in zip(servers, ports, strict=True):
+            wait_http(server, f"http://127.0.0.1:{port}/")
+        log(f"hello-world: {cfg.storm_rate:.0f} req/s for {cfg.storm_seconds:.0f} s")
+        rows["hello-world"] = measure("hello", ports, [s.pid for s in servers], None)
+    finally:
+        for server in servers:
+            server.stop()
+
+    setup.django_setup(cfg.database_url, cfg.redis_url)
+    event = setup.create_event(
+        slug=cfg.slug, proposals=cfg.proposals, attendees=cfg.attendees, budget=cfg.budget
+    )
+    servers, ports = start_product(cfg, out)
+    try:
+        log(f"votes: {cfg.storm_rate:.0f} votes/s for {cfg.storm_seconds:.0f} s, no websocket open")
+        params = {k: event[k] for k in ("tokens", "proposal_ids", "budget", "slug")}
+        rows["vote"] = measure("votes", ports, [s.pid for s in servers], params)
+    finally:
+        for server in servers:
+            server.stop()
+
+    hello = rows["hello-world"]["ms"]["servers"]
+    print(f"\nVotes only: {command}")
+    for name, r in rows.items():
+        print(
+            f"  {name:12} {r['ok']:6,}/{r['planned']:,} ok  ack p50 {report.fmt(r['p50'], 'ms', 1):>9}  "
+            f"p99 {report.fmt(r['p99'], 'ms', 1):>9}   CPU per request: servers {r['ms']['servers']:.2f} ms "
+            f"({r['ms']['servers'] / hello:.2f}x hello-world), PostgreSQL {r['ms']['postgres']:.2f} ms"
+        )
+        for profile_name, summary in r["profile"].items():
+            print(f"  profile {profile_name}: {summary['samples']} samples, files in {out}")
+    return 0 if rows["vote"]["failed"] == 0 else 1
+
+
 def _attendee_targets(cfg: Config, event: dict, ports: list[int]) -> list:
     return [
         wsclient.Target(
