@@ -9,7 +9,8 @@ from rest_framework.test import APIClient
 
 from tests import factories
 from voting import services
-from voting.models import LedgerEntry, Proposal, Vote
+from voting.errors import UnconfError
+from voting.models import Event, LedgerEntry, Proposal, ProposalStatus, Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -256,3 +257,108 @@ def test_votes_on_unknown_or_closed_proposals_are_refused_but_dots_can_be_taken_
     assert (pending_vote.status_code, pending_vote.json()["code"]) == (409, "conflict")
     assert taken_back.json()["votes"] == {}
     assert counters(event) == recount(event) == {}
+
+
+def _play(vote, script) -> tuple[list, dict]:
+    """Run (attendee, proposal, dots) steps through one vote implementation on a fresh event."""
+    event = factories.make_event(votes_per_attendee=4, max_dots_per_proposal=2)
+    proposals = dict(zip("abch", factories.make_proposals(event, 4), strict=True))
+    Proposal.objects.filter(pk=proposals["h"].pk).update(status=ProposalStatus.HIDDEN)
+    people = [factories.join(event)[0] for _ in range(2)]
+    key_of = {p.pk: key for key, p in proposals.items()}
+    outcomes = []
+    for who, key, dots in script:
+        if key == "closed":
+            Event.objects.filter(pk=event.pk).update(voting_open=False)
+            continue
+        pid = proposals[key].pk if key in proposals else 10**9
+        try:
+            done = vote(attendee=people[who], proposal_id=pid, dots=dots)
+            outcomes.append(("ok", done.changed, done.budget, {key_of[p]: d for p, d in done.votes.items()}))
+        except UnconfError as refusal:
+            outcomes.append(("refused", refusal.code, str(refusal.detail)))
+    state = {
+        "votes": sorted(
+            (people.index(v.attendee), key_of[v.proposal_id], v.dots)
+            for v in Vote.objects.filter(event=event)
+        ),
+        "counters": {key: Proposal.objects.get(pk=p.pk).dots for key, p in proposals.items()},
+        "ledger": [
+            (people.index(e.attendee), key_of[e.proposal_id], e.dots_before, e.dots_after)
+            for e in LedgerEntry.objects.filter(event=event).select_related("attendee").order_by("id")
+        ],
+    }
+    return outcomes, state
+
+
+def test_the_postgres_function_and_the_portable_vote_apply_the_same_rules():
+    """PostgreSQL votes through unconf_set_dots; SQLite through set_dots_portable: same answers."""
+    script = [
+        (0, "a", 1),  # a dot
+        (0, "a", 1),  # the same again: unchanged
+        (0, "b", 3),  # over the per-proposal cap
+        (0, "b", 2),
+        (0, "c", 2),  # over the budget (1 + 2 + 2 > 4)
+        (0, "b", 1),  # fewer dots
+        (0, "c", 2),  # now it fits
+        (1, "h", 1),  # a hidden proposal takes no new dots
+        (1, "x", 1),  # no such proposal
+        (1, "x", 0),  # no such proposal, even for zero
+        (1, "h", 0),  # zero on a hidden one: nothing to take back
+        (1, "a", 2),
+        (0, "a", 0),  # all back
+        (0, "closed", 0),
+        (1, "a", 1),  # voting closed
+    ]
+    with_function = _play(services.set_dots, script)
+    portable = _play(services.set_dots_portable, script)
+
+    assert connection.vendor == "postgresql"  # set_dots above went through the function
+    assert with_function == portable
+    outcomes, state = with_function
+    assert [o[1] for o in outcomes if o[0] == "refused"] == [
+        "invalid_dots",
+        "budget_exhausted",
+        "conflict",
+        "not_found",
+        "not_found",
+        "voting_closed",
+    ]
+    assert state["votes"] == [(0, "b", 1), (0, "c", 2), (1, "a", 2)]
+    assert state["counters"] == {"a": 2, "b": 1, "c": 2, "h": 0}
+    assert len(state["ledger"]) == 6  # one per change, none for a refusal or a no-op
+
+
+def test_a_plain_vote_skips_drf_and_answers_exactly_as_drf_does(monkeypatch):
+    """{"dots": 1} is served by vote_path; {"dots": "1"} is for DRF to parse: same answers."""
+    from rest_framework.views import APIView
+
+    event = factories.make_event(votes_per_attendee=1)
+    first, second = factories.make_proposals(event, 2)
+    drf_calls = []
+    dispatch = APIView.dispatch
+    monkeypatch.setattr(APIView, "dispatch", lambda *a, **k: drf_calls.append(1) or dispatch(*a, **k))
+
+    def session(dots):
+        attendee, _, token = factories.join(event, name="Ada Lovelace")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Attendee {token}")
+        answers = []
+        for pid, value in ((first.pk, dots), (second.pk, dots), (first.pk, 0 if dots == 1 else "0")):
+            response = client.put(f"/api/events/{event.slug}/votes/{pid}", {"dots": value}, format="json")
+            body = response.json()
+            body.pop("server_time", None)
+            if "attendee" in body:
+                assert body.pop("attendee") == {"id": attendee.public_id, "display_name": "Ada Lovelace"}
+            answers.append((response.status_code, response["Content-Type"], body))
+        return answers
+
+    plain = session(1)
+    assert drf_calls == []
+    parsed_by_drf = session("1")
+    assert len(drf_calls) == 3
+
+    assert plain == parsed_by_drf
+    assert [status for status, _, _ in plain] == [200, 409, 200]
+    assert plain[1][2] == {"detail": str(services.BudgetExhausted.default_detail), "code": "budget_exhausted"}
+    assert plain[0][2]["votes"] == {str(first.pk): 1} and plain[2][2]["votes"] == {}

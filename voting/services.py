@@ -417,7 +417,10 @@ class DotsSet:
 
 # The vote is the hot path of a full hall, so it is written in SQL: the ORM spent ~3.4 ms of
 # CPU building these few statements, where the database needs well under one (measured by
-# scripts/bench). Same rules, same lock order (event -> attendee -> proposal).
+# scripts/bench). On PostgreSQL it is one call of the function `unconf_set_dots` (migration
+# 0003): one round trip instead of ten, half the database CPU. SQLite, the embedded default,
+# runs the same rules statement by statement (set_dots_portable). Lock order in both:
+# event -> attendee -> proposal.
 _LOCK_EVENT_SQL = (
     "SELECT voting_open, voting_closes_at, max_dots_per_proposal, votes_per_attendee "
     "FROM voting_event WHERE id = %s"
@@ -441,6 +444,76 @@ def set_dots(*, attendee: Attendee, proposal_id: int, dots: int) -> DotsSet:
     (see the module docstring), the attendee row is locked for the check-and-write, and the
     unique constraint backs it up.
     """
+    if connection.vendor == "postgresql":
+        return _set_dots_in_postgres(attendee, proposal_id, dots)
+    return set_dots_portable(attendee=attendee, proposal_id=proposal_id, dots=dots)
+
+
+def _set_dots_in_postgres(attendee: Attendee, proposal_id: int, dots: int) -> DotsSet:
+    # Outside a transaction the call is its own (autocommit): one round trip, no BEGIN/COMMIT.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT * FROM unconf_set_dots(%s, %s, %s, %s, %s)",
+            [attendee.event_id, attendee.pk, proposal_id, dots, timezone.now()],
+        )
+        return _dots_set(cursor.fetchone(), event_id=attendee.event_id)
+
+
+def _dots_set(row, *, event_id: int) -> DotsSet:
+    """The function's answer as a DotsSet, or its refusal raised."""
+    outcome, max_dots, budget, vote_proposals, vote_dots, own = row
+    if outcome in _REFUSALS:
+        raise _REFUSALS[outcome](max_dots)
+    changed = outcome == "changed"
+    if changed:
+        _on_commit_tally_changed(event_id)
+    return DotsSet(changed, budget, dict(zip(vote_proposals, vote_dots, strict=True)), own)
+
+
+@dataclass(frozen=True)
+class Voter:
+    """Who voted, as the vote's answer (`me`) shows them."""
+
+    public_id: str
+    display_name: str
+
+
+def vote_by_token(*, slug: str, token: str, proposal_id: int, dots: int) -> tuple[Voter, DotsSet] | None:
+    """set_dots for the attendee holding `token` in the event at `slug`; None if there is none.
+
+    The API's vote: on PostgreSQL, finding the attendee and the vote are one round trip.
+    """
+    if connection.vendor != "postgresql":
+        event = Event.at(slug)
+        attendee = Attendee.with_token(event.pk, token) if event else None
+        if attendee is None:
+            return None
+        return Voter(attendee.public_id, attendee.display_name), set_dots_portable(
+            attendee=attendee, proposal_id=proposal_id, dots=dots
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT * FROM unconf_vote(%s, %s, %s, %s, %s)",
+            [slug, hash_token(token), proposal_id, dots, timezone.now()],
+        )
+        attendee_id, event_id, public_id, display_name, *outcome = cursor.fetchone()
+    if attendee_id is None:
+        return None
+    return Voter(public_id, display_name), _dots_set(outcome, event_id=event_id)
+
+
+_REFUSALS = {
+    "no_event": lambda _: NotFound("No event with this address."),
+    "closed": lambda _: VotingClosed(),
+    "invalid_dots": lambda max_dots: InvalidDots(f"Dots on one proposal must be between 0 and {max_dots}."),
+    "no_proposal": lambda _: NotFound("No such proposal in this event."),
+    "over_budget": lambda _: BudgetExhausted(),
+    "not_open": lambda _: Conflict("This proposal is not open for votes."),
+}
+
+
+def set_dots_portable(*, attendee: Attendee, proposal_id: int, dots: int) -> DotsSet:
+    """set_dots for databases without the function (SQLite): the same rules, one statement each."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_locking(_LOCK_EVENT_SQL, "FOR KEY SHARE"), [attendee.event_id])
         row = cursor.fetchone()
