@@ -105,3 +105,35 @@ class _Reply:
     status: int
     headers: dict
     body: bytes
+
+
+SQLITE_VOTES = """
+import json
+from django.test import Client
+from tests import factories
+event = factories.make_event(votes_per_attendee=1)
+first, second = factories.make_proposals(event, 2)
+_, _, token = factories.join(event)
+client = Client(HTTP_AUTHORIZATION=f"Attendee {token}")
+def put(pid, dots):
+    r = client.put(f"/api/events/{event.slug}/votes/{pid}", json.dumps({"dots": dots}), content_type="application/json")
+    return [r.status_code, r.json().get("code"), r.json().get("votes")]
+print(json.dumps([put(first.pk, 1), put(second.pk, 1), put(first.pk, 0), put(second.pk, 1)]))
+"""
+
+
+def test_the_embedded_sqlite_default_votes_by_the_same_rules(tmp_path):
+    """`scripts/run` without DATABASE_URL runs on SQLite, where the vote is set_dots_portable."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}", "DJANGO_ALLOWED_HOSTS": "testserver"}
+    migrated = manage("migrate", "--noinput", "-v", "0", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert (tmp_path / "embedded.sqlite3").stat().st_size > 0
+
+    result = manage("shell", "-c", SQLITE_VOTES, env=env)
+
+    assert result.returncode == 0, result.stderr
+    first, over_budget, taken_back, moved = json.loads(result.stdout.strip().splitlines()[-1])
+    assert first[0] == 200 and list(first[2].values()) == [1]
+    assert over_budget[:2] == [409, "budget_exhausted"]
+    assert taken_back == [200, None, {}]
+    assert moved[0] == 200 and list(moved[2].values()) == [1]
