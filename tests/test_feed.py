@@ -32,6 +32,7 @@ from tests.feed_support import (
 )
 from voting import broadcast, services
 from voting.models import Event, Proposal, ProposalStatus
+from voting.workers import RequestLoad
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -567,3 +568,29 @@ async def test_a_tally_another_process_built_after_a_vote_committed_stands_in_fo
     tallies = [m for m in after if m["type"] == "tally"]
     assert [m["version"] for m in tallies] == [elsewhere["version"]]
     assert tallies[0]["counts"][str(proposal.pk)]["dots"] == 2
+
+
+@pytest.mark.parametrize("votes_waiting", [False, True])
+async def test_while_votes_queue_up_screens_are_refreshed_once_a_second(event, monkeypatch, votes_waiting):
+    """Under a backlog of requests the fan-out (the largest fixed cost) backs off to 1/s;
+    at an ordinary load a change waits at most the usual interval."""
+    proposal = (await make_proposals(event, 1))[0]
+    first, second = (await join(event))[0], (await join(event))[0]
+    if votes_waiting:
+        monkeypatch.setattr(RequestLoad, "in_flight", 3 * settings.UNCONF_REQUEST_THREADS)
+
+    def shows(dots):
+        return lambda m: m["type"] == "tally" and m["counts"][str(proposal.pk)]["dots"] == dots
+
+    async with subscribed(event.slug) as stage:
+        await avote_in_threads([(first, proposal.pk, 1)])  # a quiet spell before: at once
+        await stage.until(shows(1))
+        shown_first = time.monotonic()
+        await avote_in_threads([(second, proposal.pk, 1)])
+        await stage.until(shows(2))
+        gap = time.monotonic() - shown_first
+
+    if votes_waiting:
+        assert gap >= 0.9 * broadcast.OVERLOADED_INTERVAL_SECONDS
+    else:
+        assert gap < broadcast.OVERLOADED_INTERVAL_SECONDS * 0.6

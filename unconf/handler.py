@@ -23,7 +23,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse
 from django.urls import set_script_prefix
 
-from voting.workers import in_request_worker
+from voting.workers import RequestLoad, in_request_worker
 
 
 class PooledASGIHandler(ASGIHandler):
@@ -42,7 +42,11 @@ class PooledASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         try:
-            response = await in_request_worker(self._respond)(scope, body_file)
+            RequestLoad.in_flight += 1
+            try:
+                response = await in_request_worker(self._respond)(scope, body_file)
+            finally:
+                RequestLoad.in_flight -= 1
             try:
                 await self.send_response(response, send)
             finally:

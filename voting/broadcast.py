@@ -38,7 +38,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import wire
-from .workers import in_worker
+from .workers import RequestLoad, in_worker
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,10 @@ LAYER_SUSPECT_SECONDS = 30.0
 REJOIN_SECONDS = 60.0
 # A tally showing a newer state than the last snapshot here: wait this long for that snapshot.
 OVERTAKEN_GRACE_SECONDS = 0.3
+# While votes queue up for the request threads, screens are refreshed at most once a second:
+# with thousands of sockets, fan-out is the largest fixed cost of a process (scripts/bench),
+# and every vote acknowledged matters more than the screens moving four times a second.
+OVERLOADED_INTERVAL_SECONDS = 1.0
 
 
 def group_name(event_id: int) -> str:
@@ -104,6 +108,13 @@ class Hub:
         self.layer_failed_at = -1e9
         self.tasks: dict[str, asyncio.Task] = {}
 
+    def current_interval(self) -> float:
+        """The spacing of messages per event: longer while this process is behind on requests
+        (a whole pool's worth waiting; a short stall at an ordinary rate does not count)."""
+        if RequestLoad.waiting() >= settings.UNCONF_REQUEST_THREADS:
+            return max(self.interval, OVERLOADED_INTERVAL_SECONDS)
+        return self.interval
+
     def _start(self) -> None:
         """Start (or restart, should one have died) the flusher and the watchdog."""
         for name, work in (("flusher", self._flusher), ("watchdog", self._watchdog)):
@@ -152,7 +163,7 @@ class Hub:
             return
         me_stale = event_id in self.me_stale
         self.me_stale.discard(event_id)
-        self.next_flush[event_id] = self.loop.time() + self.interval
+        self.next_flush[event_id] = self.loop.time() + self.current_interval()
         try:
             message = await in_worker(build_message)(event_id, kind, me_stale)
         except Exception:  # the database is away: keep the event dirty and try again
@@ -268,7 +279,7 @@ class Hub:
         ):
             del self.dirty[event_id]
             del self.dirty_since[event_id]
-            self.next_flush[event_id] = self.loop.time() + self.interval
+            self.next_flush[event_id] = self.loop.time() + self.current_interval()
 
     async def deliver(self, message: dict) -> None:
         """Write one message to every local socket of its event; older messages are dropped.
@@ -303,7 +314,7 @@ class Hub:
         as many tallies: hold one that comes too soon after the last and send only the newest
         at the end of the interval. Fan-out is the most expensive thing a process does."""
         event_id = message["event"]
-        wait = self.tally_fanned_at.get(event_id, -1e9) + self.interval - self.loop.time()
+        wait = self.tally_fanned_at.get(event_id, -1e9) + self.current_interval() - self.loop.time()
         if wait <= 0:
             self.tally_fanned_at[event_id] = self.loop.time()
             return False

@@ -52,6 +52,20 @@ def in_worker(func):
     return _InWorker(func, thread_sensitive=False, executor=_pool("feed"))
 
 
+class RequestLoad:
+    """HTTP requests of this process that are running or waiting for a request thread.
+
+    Counted on the event loop only (unconf.handler), so a plain integer is enough. The live
+    feed reads it to refresh screens less often while votes are waiting (broadcast.Hub).
+    """
+
+    in_flight = 0
+
+    @classmethod
+    def waiting(cls) -> int:
+        return max(0, cls.in_flight - settings.UNCONF_REQUEST_THREADS)
+
+
 def in_request_worker(func):
     """Run an HTTP request's sync work (middleware, view) on the request threads."""
     return _InWorker(func, thread_sensitive=False, executor=_pool("requests"))
