@@ -114,12 +114,18 @@ class Attendee(models.Model):
     # The pseudonym shown to programs: never the row number.
     public_id = models.CharField(max_length=24, unique=True, default=new_public_id)
     # sha256 of the bearer token; empty for a badge attendee who has not redeemed yet.
-    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    token_hash = models.CharField(max_length=64, blank=True)
     display_name = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [
+            # Every vote and every socket finds its attendee by (event, token hash). With an
+            # index per column PostgreSQL combined both (a bitmap of the event's thousands of
+            # attendees) until statistics caught up: 0.3 ms per vote (scripts/bench).
+            models.Index(fields=["event", "token_hash"], name="attendee_by_event_token"),
+        ]
 
     def __str__(self):
         return self.display_name or self.public_id
