@@ -577,7 +577,8 @@ async def test_while_votes_queue_up_screens_are_refreshed_once_a_second(event, m
     proposal = (await make_proposals(event, 1))[0]
     first, second = (await join(event))[0], (await join(event))[0]
     if votes_waiting:
-        monkeypatch.setattr(RequestLoad, "in_flight", 3 * settings.UNCONF_REQUEST_THREADS)
+        busy = settings.UNCONF_REQUEST_THREADS + broadcast.OVERLOADED_WAITING
+        monkeypatch.setattr(RequestLoad, "in_flight", busy)
 
     def shows(dots):
         return lambda m: m["type"] == "tally" and m["counts"][str(proposal.pk)]["dots"] == dots

@@ -45,7 +45,7 @@ class Config:
     http_connections: int = 32  # keep-alive connections per server port (the HTTP client's pool)
     ramp_step_seconds: float = 5.0
     ramp_factor: float = 1.5
-    ramp_refine: int = 2
+    ramp_refine: int = 3  # bisections between the last pass and the first fail: within ~5%
     ramp_max_steps: int = 9
     ramp_max_rate: float = 4000.0
     ramp_timeout: float = 5.0  # a step fails at p99 ≥ 1 s anyway; waiting 10 s for stragglers only costs time
