@@ -595,3 +595,30 @@ async def test_while_votes_queue_up_screens_are_refreshed_once_a_second(event, m
         assert gap >= 0.9 * broadcast.OVERLOADED_INTERVAL_SECONDS
     else:
         assert gap < broadcast.OVERLOADED_INTERVAL_SECONDS * 0.6
+
+
+def test_keepalive_pings_of_sockets_that_connected_together_are_spread_over_the_interval():
+    """Daphne pings a socket ping_interval after its last ping, checking every 2 s; a hall
+    that connected in one second would be pinged (and pong back) in one pass."""
+    from types import SimpleNamespace
+
+    from voting import wire
+
+    server = SimpleNamespace(ping_interval=20)
+    now = time.time()
+    sockets = [SimpleNamespace(server=server, last_ping=now) for _ in range(1000)]
+    for socket in sockets:
+        wire.spread_keepalive(socket)
+
+    # Daphne's check, every 2 s over one interval: how many sockets each pass pings.
+    pings_per_pass = []
+    for tick in range(1, 11):
+        due = [s for s in sockets if now + 2 * tick - s.last_ping > server.ping_interval]
+        for socket in due:
+            socket.last_ping = now + 2 * tick
+        pings_per_pass.append(len(due))
+
+    assert all(s.last_ping <= now + 20 for s in sockets)
+    assert sum(pings_per_pass) == 1000  # every socket still pinged once per interval
+    assert max(pings_per_pass) < 200  # not all 1,000 in one pass
+    wire.spread_keepalive(SimpleNamespace())  # not under Daphne: nothing to spread

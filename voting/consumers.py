@@ -93,6 +93,8 @@ class EventFeed(AsyncWebsocketConsumer):
         self.hub = None
         self.attendee = None
         self.protocol = wire.protocol_of(self.scope)  # None: not under Daphne, no fast path
+        if self.protocol is not None:
+            wire.spread_keepalive(self.protocol)
         event, attendee, is_organizer = await _identify(self.scope["url_route"]["kwargs"]["slug"], self.scope)
         # Accept first: a close code (4404, 4403) can only be sent on an open websocket.
         await self.accept()

@@ -11,6 +11,8 @@ Any other ASGI server (or the test communicator) has no such protocol behind `se
 sockets simply take the regular `websocket.send` path.
 """
 
+import random
+import time
 from functools import cache, partial
 
 SERVER_SEND = "unconf.server_send"  # scope key: the `send` the ASGI server handed to the app
@@ -24,6 +26,17 @@ def skip_autobahn_config_dump() -> None:
 
     if getattr(protocol, "pformat", None) is not None:
         protocol.pformat = repr
+
+
+def spread_keepalive(protocol) -> None:
+    """Daphne pings a socket `ping_interval` (20 s) after its last ping, checking every 2 s:
+    sockets that connected together (a hall opening the page after the keynote) were pinged
+    together, 1,250 per process in one pass every 20 s, and their pongs came back together,
+    holding every vote up for ~100 ms (the periodic spikes of ack latency under scripts/bench).
+    A random phase per socket spreads them over the interval."""
+    interval = getattr(getattr(protocol, "server", None), "ping_interval", None)
+    if interval:
+        protocol.last_ping = time.time() - random.uniform(0, interval)
 
 
 def remember_server_send(scope: dict, send) -> dict:
