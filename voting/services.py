@@ -13,11 +13,10 @@ import difflib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from . import broadcast, snapshots
@@ -415,28 +414,10 @@ class DotsSet:
     proposals: list[int]  # the attendee's own proposals (not withdrawn)
 
 
-# The vote is the hot path of a full hall, so it is written in SQL: the ORM spent ~3.4 ms of
-# CPU building these few statements, where the database needs well under one (measured by
-# scripts/bench). On PostgreSQL it is one call of the function `unconf_set_dots` (migration
-# 0003): one round trip instead of ten, half the database CPU. SQLite, the embedded default,
-# runs the same rules statement by statement (set_dots_portable). Lock order in both:
-# event -> attendee -> proposal.
-_LOCK_EVENT_SQL = (
-    "SELECT voting_open, voting_closes_at, max_dots_per_proposal, votes_per_attendee "
-    "FROM voting_event WHERE id = %s"
-)
-_LOCK_ATTENDEE_SQL = "SELECT id FROM voting_attendee WHERE id = %s"
-_PROPOSAL_EXISTS_SQL = "SELECT 1 FROM voting_proposal WHERE id = %s AND event_id = %s"
-_COUNTERS_SQL = (
-    "UPDATE voting_proposal SET dots = dots + %s, voters = voters + %s WHERE id = %s AND event_id = %s"
-)
-
-
-def _locking(sql: str, clause: str) -> str:
-    # SQLite has no row locks (and needs none: its IMMEDIATE transactions admit one writer).
-    return f"{sql} {clause}" if connection.vendor == "postgresql" else sql
-
-
+# The vote is the hot path of a full hall. On PostgreSQL it is one call of the function
+# `unconf_set_dots` (migration 0003): one round trip instead of ten, half the database CPU
+# (scripts/bench --votes-only). SQLite, the embedded default, runs the same rules through the
+# ORM (set_dots_portable). Lock order in both: event -> attendee -> proposal.
 def set_dots(*, attendee: Attendee, proposal_id: int, dots: int) -> DotsSet:
     """Set (never add) the attendee's dots on a proposal. Idempotent.
 
@@ -513,106 +494,67 @@ _REFUSALS = {
 
 
 def set_dots_portable(*, attendee: Attendee, proposal_id: int, dots: int) -> DotsSet:
-    """set_dots for databases without the function (SQLite): the same rules, one statement each."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_locking(_LOCK_EVENT_SQL, "FOR KEY SHARE"), [attendee.event_id])
-        row = cursor.fetchone()
-        if row is None:
+    """set_dots for databases without the function (SQLite, the embedded default): the same
+    rules and lock order through the ORM. Not a hot path: a full hall runs on PostgreSQL."""
+    with transaction.atomic():
+        event = _lock_event_shared(attendee.event_id)
+        if event is None:
             raise NotFound("No event with this address.")
-        voting_open, closes_at, max_dots, budget = row
-        closes_at = _as_datetime(closes_at)
-        if not (voting_open and (closes_at is None or timezone.now() < closes_at)):
+        if not event.voting_is_open():
             raise VotingClosed()
-        if not 0 <= dots <= max_dots:
-            raise InvalidDots(f"Dots on one proposal must be between 0 and {max_dots}.")
-        cursor.execute(_locking(_LOCK_ATTENDEE_SQL, "FOR UPDATE"), [attendee.pk])
-        held, own = snapshots.read_mine(cursor, [attendee.pk])[attendee.pk]
+        if not 0 <= dots <= event.max_dots_per_proposal:
+            raise InvalidDots(f"Dots on one proposal must be between 0 and {event.max_dots_per_proposal}.")
+        Attendee.objects.select_for_update().filter(pk=attendee.pk).values_list("pk").get()
+        with connection.cursor() as cursor:
+            held, own = snapshots.read_mine(cursor, [attendee.pk])[attendee.pk]
         before = held.get(proposal_id, 0)
+        in_event = Proposal.objects.filter(pk=proposal_id, event_id=event.pk)
         if dots == before:
-            if before == 0 and not _proposal_in_event(cursor, proposal_id, attendee.event_id):
+            if before == 0 and not in_event.exists():
                 raise NotFound("No such proposal in this event.")
-            return DotsSet(False, budget, held, own)
-        if sum(held.values()) - before + dots > budget:
+            return DotsSet(False, event.votes_per_attendee, held, own)
+        if sum(held.values()) - before + dots > event.votes_per_attendee:
             raise BudgetExhausted()
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        if dots == 0:
-            cursor.execute(
-                "DELETE FROM voting_vote WHERE attendee_id = %s AND proposal_id = %s",
-                [attendee.pk, proposal_id],
-            )
-        elif before == 0:
-            cursor.execute(
-                "INSERT INTO voting_vote (event_id, attendee_id, proposal_id, dots, updated_at) "
-                "VALUES (%s, %s, %s, %s, %s)",
-                [attendee.event_id, attendee.pk, proposal_id, dots, now],
-            )
-        else:
-            cursor.execute(
-                "UPDATE voting_vote SET dots = %s, updated_at = %s WHERE attendee_id = %s AND proposal_id = %s",
-                [dots, now, attendee.pk, proposal_id],
-            )
-        _insert_ledger(
-            cursor,
-            _ledger(
-                event_id=attendee.event_id,
-                attendee_id=attendee.pk,
-                proposal_id=proposal_id,
-                before=before,
-                after=dots,
-                cause=LedgerCause.VOTE,
-            ),
-        )
-        # The proposal's counter row is the one every voter of that proposal writes: move it
-        # last, so its lock is held for one statement and the commit, not the whole vote.
-        # A refusal here rolls the writes above back with the transaction.
         # Taking dots back is always allowed; adding needs a published proposal.
-        counters = _COUNTERS_SQL
-        params = [dots - before, int(dots > 0) - int(before > 0), proposal_id, attendee.event_id]
-        if dots > before:
-            counters += " AND status = %s"
-            params.append(ProposalStatus.PUBLISHED)
-        cursor.execute(counters, params)
-        if cursor.rowcount == 0:
-            if _proposal_in_event(cursor, proposal_id, attendee.event_id):
+        votable = in_event.filter(status=ProposalStatus.PUBLISHED) if dots > before else in_event
+        moved = votable.update(
+            dots=F("dots") + (dots - before), voters=F("voters") + (int(dots > 0) - int(before > 0))
+        )
+        if not moved:
+            if in_event.exists():
                 raise Conflict("This proposal is not open for votes.")
             raise NotFound("No such proposal in this event.")
-        _on_commit_tally_changed(attendee.event_id)
+        mine = Vote.objects.filter(attendee=attendee, proposal_id=proposal_id)
+        if dots == 0:
+            mine.delete()
+        elif before == 0:
+            Vote.objects.create(event_id=event.pk, attendee=attendee, proposal_id=proposal_id, dots=dots)
+        else:
+            mine.update(dots=dots, updated_at=timezone.now())
+        _ledger(
+            event_id=event.pk,
+            attendee_id=attendee.pk,
+            proposal_id=proposal_id,
+            before=before,
+            after=dots,
+            cause=LedgerCause.VOTE,
+        ).save(force_insert=True)
+        _on_commit_tally_changed(event.pk)
     if dots:
         held[proposal_id] = dots
     else:
         held.pop(proposal_id, None)
-    return DotsSet(True, budget, held, own)
+    return DotsSet(True, event.votes_per_attendee, held, own)
 
 
-def _proposal_in_event(cursor, proposal_id: int, event_id: int) -> bool:
-    cursor.execute(_PROPOSAL_EXISTS_SQL, [proposal_id, event_id])
-    return cursor.fetchone() is not None
-
-
-def _as_datetime(value):
-    """A datetime column read with raw SQL: SQLite gives it naive (stored in UTC) or as text."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return value
-
-
-def _insert_ledger(cursor, entry: LedgerEntry) -> None:
-    cursor.execute(
-        "INSERT INTO voting_ledgerentry "
-        "(event_id, created_at, attendee_id, proposal_id, dots_before, dots_after, cause) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        [
-            entry.event_id,
-            connection.ops.adapt_datetimefield_value(entry.created_at),
-            entry.attendee_id,
-            entry.proposal_id,
-            entry.dots_before,
-            entry.dots_after,
-            entry.cause,
-        ],
-    )
+def _lock_event_shared(event_id: int) -> Event | None:
+    """Hold the event row so that no close/merge/refund can interleave with this vote."""
+    if connection.vendor == "postgresql":
+        return next(
+            iter(Event.objects.raw("SELECT * FROM voting_event WHERE id = %s FOR KEY SHARE", [event_id])),
+            None,
+        )
+    return Event.objects.select_for_update().filter(pk=event_id).first()  # SQLite: one writer anyway
 
 
 def replay_ledger(entries: Iterable[LedgerEntry]) -> dict[int, dict[str, int]]:

@@ -126,7 +126,7 @@ def me_many(attendees: list[Attendee], budget: int) -> dict[int, dict]:
 def read_mine(cursor, attendee_ids: list[int]) -> dict[int, tuple[dict[int, int], list[int]]]:
     """Per attendee: their dots by proposal id, and their own proposals (not withdrawn).
 
-    One statement, in SQL: it runs for every socket that connects and inside every vote,
+    One statement, in SQL: it runs for every socket that connects and for every `me` of a broadcast,
     where the ORM's query building cost more CPU than the query (see scripts/bench).
     """
     marks = ", ".join(["%s"] * len(attendee_ids))
