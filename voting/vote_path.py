@@ -14,10 +14,10 @@ error body either way.
 import json
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 
 from . import services, snapshots
-from .errors import UnconfError, error_body
+from .errors import UnconfError, json_error_response
 from .identity import ATTENDEE_COOKIE, attendee_token_from_header, csrf_failure_reason
 from .serializers import DotsSerializer
 
@@ -32,7 +32,7 @@ def answer(request, slug: str, proposal_id: int) -> HttpResponse | None:
     try:
         found = services.vote_by_token(slug=slug, token=token, proposal_id=proposal_id, dots=dots)
     except UnconfError as refusal:
-        response = JsonResponse(error_body(refusal.detail, refusal.code), status=refusal.status_code)
+        response = json_error_response(request, refusal.status_code, refusal.code, refusal.detail)
         if refusal.retry_after is not None:
             response["Retry-After"] = str(refusal.retry_after)
         return response
