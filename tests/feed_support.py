@@ -6,6 +6,7 @@ import json
 import time
 
 from asgiref.sync import sync_to_async
+from asgiref.testing import ApplicationCommunicator
 from channels.testing import WebsocketCommunicator
 from django.db import connections
 from django.db.backends.signals import connection_created
@@ -170,3 +171,29 @@ async def wait_for(predicate, timeout: float = 5, every: float = 0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {timeout}s")
         await asyncio.sleep(every)
+
+
+async def call(method: str, path: str, body: bytes = b"", headers=()) -> dict:
+    """One request to the ASGI application, as Daphne sends it; the whole response back."""
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1"), (b"content-length", str(len(body)).encode()), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    communicator = ApplicationCommunicator(application, scope)
+    await communicator.send_input({"type": "http.request", "body": body})
+    start = await communicator.receive_output(10)
+    content = b""
+    while True:
+        message = await communicator.receive_output(10)
+        content += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    await communicator.wait(10)
+    return {"status": start["status"], "headers": dict(start["headers"]), "body": content}

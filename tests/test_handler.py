@@ -7,14 +7,12 @@ import threading
 
 import pytest
 from asgiref.sync import sync_to_async
-from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.core.signals import request_started
 
 from tests import factories
-from tests.feed_support import close_sync_thread_connections
-from unconf.asgi import application
-from voting import broadcast
+from tests.feed_support import call, close_sync_thread_connections
+from voting import broadcast, loop_db
 from voting.models import Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,32 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def _no_connection_left_behind():
     yield
     await close_sync_thread_connections()  # the factories ran on asgiref's shared sync thread
-
-
-async def call(method: str, path: str, body: bytes = b"", headers=()) -> dict:
-    """One request to the ASGI application, as Daphne sends it; the whole response back."""
-    scope = {
-        "type": "http",
-        "http_version": "1.1",
-        "method": method,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1"), (b"content-length", str(len(body)).encode()), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    communicator = ApplicationCommunicator(application, scope)
-    await communicator.send_input({"type": "http.request", "body": body})
-    start = await communicator.receive_output(10)
-    content = b""
-    while True:
-        message = await communicator.receive_output(10)
-        content += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    await communicator.wait(10)
-    return {"status": start["status"], "headers": dict(start["headers"]), "body": content}
+    await loop_db.close()
 
 
 async def test_a_vote_through_the_asgi_application_is_stored_and_answered_with_me(event, monkeypatch):

@@ -327,38 +327,3 @@ def test_the_postgres_function_and_the_portable_vote_apply_the_same_rules():
     assert state["votes"] == [(0, "b", 1), (0, "c", 2), (1, "a", 2)]
     assert state["counters"] == {"a": 2, "b": 1, "c": 2, "h": 0}
     assert len(state["ledger"]) == 6  # one per change, none for a refusal or a no-op
-
-
-def test_a_plain_vote_skips_drf_and_answers_exactly_as_drf_does(monkeypatch):
-    """{"dots": 1} is served by vote_path; {"dots": "1"} is for DRF to parse: same answers."""
-    from rest_framework.views import APIView
-
-    event = factories.make_event(votes_per_attendee=1)
-    first, second = factories.make_proposals(event, 2)
-    drf_calls = []
-    dispatch = APIView.dispatch
-    monkeypatch.setattr(APIView, "dispatch", lambda *a, **k: drf_calls.append(1) or dispatch(*a, **k))
-
-    def session(dots):
-        attendee, _, token = factories.join(event, name="Ada Lovelace")
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Attendee {token}")
-        answers = []
-        for pid, value in ((first.pk, dots), (second.pk, dots), (first.pk, 0 if dots == 1 else "0")):
-            response = client.put(f"/api/events/{event.slug}/votes/{pid}", {"dots": value}, format="json")
-            body = response.json()
-            body.pop("server_time", None)
-            if "attendee" in body:
-                assert body.pop("attendee") == {"id": attendee.public_id, "display_name": "Ada Lovelace"}
-            answers.append((response.status_code, response["Content-Type"], body))
-        return answers
-
-    plain = session(1)
-    assert drf_calls == []
-    parsed_by_drf = session("1")
-    assert len(drf_calls) == 3
-
-    assert plain == parsed_by_drf
-    assert [status for status, _, _ in plain] == [200, 409, 200]
-    assert plain[1][2] == {"detail": str(services.BudgetExhausted.default_detail), "code": "budget_exhausted"}
-    assert plain[0][2]["votes"] == {str(first.pk): 1} and plain[2][2]["votes"] == {}

@@ -86,6 +86,9 @@ UNCONF_KEEP_DB_CONNECTIONS = env_bool("UNCONF_KEEP_DB_CONNECTIONS", True)
 # database (scripts/bench: ramp p99 at 827 votes/s 750 -> 282 ms with 4).
 UNCONF_REQUEST_THREADS = env_int("UNCONF_REQUEST_THREADS", 4)
 UNCONF_FEED_THREADS = env_int("UNCONF_FEED_THREADS", 8)
+# On PostgreSQL an attendee's vote is answered on the event loop (voting/vote_path.py); off:
+# every vote goes through Django's request threads and DRF, with the same answers.
+UNCONF_VOTES_ON_LOOP = env_bool("UNCONF_VOTES_ON_LOOP", True)
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",

@@ -440,14 +440,14 @@ def _set_dots_in_postgres(attendee: Attendee, proposal_id: int, dots: int) -> Do
         return _dots_set(cursor.fetchone(), event_id=attendee.event_id)
 
 
-def _dots_set(row, *, event_id: int) -> DotsSet:
+def _dots_set(row, *, event_id: int, on_change=_on_commit_tally_changed) -> DotsSet:
     """The function's answer as a DotsSet, or its refusal raised."""
     outcome, max_dots, budget, vote_proposals, vote_dots, own = row
     if outcome in _REFUSALS:
         raise _REFUSALS[outcome](max_dots)
     changed = outcome == "changed"
     if changed:
-        _on_commit_tally_changed(event_id)
+        on_change(event_id)
     return DotsSet(changed, budget, dict(zip(vote_proposals, vote_dots, strict=True)), own)
 
 
@@ -459,28 +459,21 @@ class Voter:
     display_name: str
 
 
-def vote_by_token(*, slug: str, token: str, proposal_id: int, dots: int) -> tuple[Voter, DotsSet] | None:
-    """set_dots for the attendee holding `token` in the event at `slug`; None if there is none.
+# The API's vote on PostgreSQL: finding the attendee by token and the vote are one round trip.
+VOTE_BY_TOKEN_SQL = "SELECT * FROM unconf_vote(%s, %s, %s, %s, %s)"
 
-    The API's vote: on PostgreSQL, finding the attendee and the vote are one round trip.
-    """
-    if connection.vendor != "postgresql":
-        event = Event.at(slug)
-        attendee = Attendee.with_token(event.pk, token) if event else None
-        if attendee is None:
-            return None
-        return Voter(attendee.public_id, attendee.display_name), set_dots_portable(
-            attendee=attendee, proposal_id=proposal_id, dots=dots
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT * FROM unconf_vote(%s, %s, %s, %s, %s)",
-            [slug, hash_token(token), proposal_id, dots, timezone.now()],
-        )
-        attendee_id, event_id, public_id, display_name, *outcome = cursor.fetchone()
+
+def vote_by_token_params(*, slug: str, token: str, proposal_id: int, dots: int) -> list:
+    return [slug, hash_token(token), proposal_id, dots, timezone.now()]
+
+
+def vote_by_token_answer(row, *, on_change=_on_commit_tally_changed) -> tuple[Voter, DotsSet] | None:
+    """What unconf_vote returned: (who, what) for the answer, None if no attendee holds the
+    token, or the refusal raised. `on_change(event_id)` runs when the vote changed something."""
+    attendee_id, event_id, public_id, display_name, *outcome = row
     if attendee_id is None:
         return None
-    return Voter(public_id, display_name), _dots_set(outcome, event_id=event_id)
+    return Voter(public_id, display_name), _dots_set(outcome, event_id=event_id, on_change=on_change)
 
 
 _REFUSALS = {

@@ -1,53 +1,110 @@
-"""The vote request without DRF: the hot path of a full hall.
+"""An attendee's vote answered on the event loop, before Django: the hot path of a full hall.
 
 `PUT /api/events/<slug>/votes/<id>` with the JSON body {"dots": n}, or `DELETE`, from an
-attendee (bearer header, or cookie with a passing CSRF check), answered here with one
-database round trip (services.vote_by_token). DRF's request wrapping, parsers, serializers
-and renderers cost as much CPU as the vote itself (scripts/bench --votes-only).
+attendee (bearer header, or the phone's cookie with a passing CSRF check), on PostgreSQL: the
+vote is one call of the function `unconf_vote` on a connection of this loop
+(voting/loop_db.py), and the answer goes out without a hop to a request thread, Django's
+middleware chain or DRF. Those cost twice what the vote costs in Daphne (scripts/bench
+--votes-only).
 
-Anything this path does not expect returns None and goes on to DRF (api.VoteView), which
-answers it exactly as before: another body shape, no or an unknown attendee, a failed CSRF
-check, an organizer's token or session. A refusal (budget, cap, closed…) is the contract's
-error body either way.
+Anything this path does not expect returns None and goes on to Django and DRF
+(api.VoteView), which answer it exactly as before: another body shape, no or an unknown
+attendee, a failed CSRF check, a host Django would refuse, an organizer's token or session, a
+database error. Handing over a vote that may have been stored is safe: it sets, never adds.
+The answer is the same `me` or contract error body, with the headers of the same middleware
+that shapes every other answer (tests/test_vote_path.py compares both paths).
 """
 
+import io
 import json
+import logging
+import re
+from functools import cache
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
+from django.utils.module_loading import import_string
 
-from . import services, snapshots
+from . import broadcast, loop_db, services, snapshots
+from .api import VoteView
 from .errors import UnconfError, json_error_response
 from .identity import ATTENDEE_COOKIE, attendee_token_from_header, csrf_failure_reason
 from .serializers import DotsSerializer
 
+logger = logging.getLogger(__name__)
+
+VOTE_URL = re.compile(r"/api/events/(?P<slug>[-a-zA-Z0-9_]+)/votes/(?P<pk>[0-9]+)")
 MAX_DOTS = DotsSerializer().fields["dots"].max_value
+ALLOW = ", ".join(VoteView().allowed_methods)
+MAX_BODY_BYTES = 256  # {"dots": n} with room to spare; anything longer is DRF's to parse
+# The middleware that adds headers to every API answer (security headers, language). The rest
+# of settings.MIDDLEWARE has nothing to do for a request this path takes: no session, no
+# static file, no body over the limit, no redirect.
+HEADER_MIDDLEWARE = (
+    "django.middleware.security.SecurityMiddleware",
+    "voting.middleware.ContentSecurityPolicyMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+)
 
 
-def answer(request, slug: str, proposal_id: int) -> HttpResponse | None:
+def may_answer(scope) -> bool:
+    """Cheap look at the request line: whether to try this path at all."""
+    return (
+        scope["method"] in ("PUT", "DELETE")
+        and not scope.get("root_path")
+        and VOTE_URL.fullmatch(scope["path"]) is not None
+        and loop_db.available()
+    )
+
+
+async def answer(scope, body_file) -> HttpResponse | None:
+    body_file.seek(0)
+    body = body_file.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        return None
+    try:
+        request = ASGIRequest(scope, io.BytesIO(body))  # it closes its stream: not Django's file
+        request.get_host()  # raises for a host Django would refuse
+    except (DisallowedHost, ValueError, UnicodeDecodeError):
+        return None
+    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        return None
     dots = _dots(request)
     token = _attendee_token(request) if dots is not None else ""
     if not token:
         return None
+    url = VOTE_URL.fullmatch(scope["path"])
+    params = services.vote_by_token_params(
+        slug=url["slug"], token=token, proposal_id=int(url["pk"]), dots=dots
+    )
     try:
-        found = services.vote_by_token(slug=slug, token=token, proposal_id=proposal_id, dots=dots)
+        row = await loop_db.fetch_one(services.VOTE_BY_TOKEN_SQL, params)
+    except Exception:  # the database is away or refused: Django answers as it would anyway
+        logger.warning("The vote on the event loop failed; handing it to Django", exc_info=True)
+        return None
+    try:
+        found = services.vote_by_token_answer(row, on_change=broadcast.tally_changed)
     except UnconfError as refusal:
         response = json_error_response(request, refusal.status_code, refusal.code, refusal.detail)
         if refusal.retry_after is not None:
             response["Retry-After"] = str(refusal.retry_after)
-        return response
+        return _with_headers(request, response)
     if found is None:
         return None
     voter, outcome = found
     me = snapshots.me_of(voter, outcome.budget, outcome.votes, outcome.proposals)
     body = json.dumps(me, ensure_ascii=False, separators=(",", ":"))  # as DRF renders it
-    return HttpResponse(body, content_type="application/json")
+    return _with_headers(request, HttpResponse(body, content_type="application/json"))
 
 
 def _dots(request) -> int | None:
     if request.method == "DELETE":
         return 0
-    if request.method != "PUT" or request.content_type != "application/json":
+    if request.content_type != "application/json":
         return None
     try:
         data = json.loads(request.body)
@@ -65,3 +122,21 @@ def _attendee_token(request) -> str:
         return attendee_token_from_header(header)  # "" for an organizer's token: DRF's rules
     token = request.COOKIES.get(ATTENDEE_COOKIE, "")
     return token if token and csrf_failure_reason(request) is None else ""
+
+
+def _with_headers(request, response: HttpResponse) -> HttpResponse:
+    response["Allow"] = ALLOW  # as DRF's view says it
+    request.unconf_answer = response
+    response = _header_chain()(request)
+    patch_vary_headers(response, ["Cookie"])  # as the session middleware adds it after DRF
+    return response
+
+
+@cache
+def _header_chain():
+    """HEADER_MIDDLEWARE, in settings.MIDDLEWARE's order, around a view that returns the answer."""
+    chain = lambda request: request.unconf_answer  # noqa: E731
+    for path in reversed(settings.MIDDLEWARE):
+        if path in HEADER_MIDDLEWARE:
+            chain = import_string(path)(chain)
+    return chain
