@@ -5,14 +5,16 @@ latency is counted from when it was due, not from when the client got round to s
 it — so a server (or a client pool) that falls behind shows up in the latency instead of
 quietly lowering the rate ("coordinated omission").
 
-Two kinds of load: `votes` (PUT /api/events/<slug>/votes/<id> {"dots": 1} as an attendee,
-one new dot per request, following analysis.vote_target) and `hello` (GET / on the
+Two kinds of load: `votes` (PUT /api/events/<slug>/votes/<id> {"dots": 1} as the phone app
+sends it: the attendee cookie, Django's CSRF cookie and header, the page's Origin; one new dot
+per request, following analysis.vote_target) and `hello` (GET / on the
 hello-world baseline). Requests alternate between the server ports: there is no load
 balancer, the clients split themselves across the processes.
 """
 
 import asyncio
 import json
+import secrets
 import sys
 import time
 from collections import Counter
@@ -61,6 +63,7 @@ async def run_load(spec: dict, ports: list[int], votes: VoteState | None) -> dic
     errors: Counter = Counter()
     inflight = 0
     body = b'{"dots":1}'
+    csrf = secrets.token_hex(16)  # a CSRF secret (32 characters), as the phone's cookie holds one
 
     connector = aiohttp.TCPConnector(
         limit=0, limit_per_host=int(spec.get("connections", 64)), keepalive_timeout=60
@@ -83,8 +86,11 @@ async def run_load(spec: dict, ports: list[int], votes: VoteState | None) -> dic
                     port = ports[a % len(ports)]
                     url = f"http://127.0.0.1:{port}/api/events/{votes.slug}/votes/{pid}"
                     headers = {
-                        "Authorization": f"Attendee {votes.tokens[a]}",
+                        "Accept": "application/json",
                         "Content-Type": "application/json",
+                        "Cookie": f"unconf_attendee={votes.tokens[a]}; csrftoken={csrf}",
+                        "X-CSRFToken": csrf,
+                        "Origin": f"http://127.0.0.1:{port}",
                     }
                     request = session.put(url, data=body, headers=headers)
                 else:
