@@ -168,5 +168,6 @@ async def test_the_loop_leaves_other_methods_and_paths_to_django(settings):
     assert not vote_path.may_answer({"method": "GET", "path": "/api/events/devconf/votes/12"})
     assert not vote_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/12/"})
     assert not vote_path.may_answer({"method": "PUT", "path": "/api/events/devconf/proposals/12"})
+    assert not vote_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/" + "9" * 19})
     settings.UNCONF_VOTES_ON_LOOP = False
     assert not vote_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/12"})

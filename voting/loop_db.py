@@ -34,7 +34,7 @@ def _dsn() -> str:
 async def _pool() -> aiopg.Pool:
     loop = asyncio.get_running_loop()
     future = _pools.get(loop)
-    if future is None or (future.done() and future.exception() is not None):
+    if future is None or (future.done() and (future.cancelled() or future.exception() is not None)):
         future = _pools[loop] = loop.create_task(
             aiopg.create_pool(
                 _dsn(),

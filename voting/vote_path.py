@@ -36,7 +36,8 @@ from .serializers import DotsSerializer
 
 logger = logging.getLogger(__name__)
 
-VOTE_URL = re.compile(r"/api/events/(?P<slug>[-a-zA-Z0-9_]+)/votes/(?P<pk>[0-9]+)")
+# An id of 19 digits or more may not fit PostgreSQL's bigint: DRF's to refuse.
+VOTE_URL = re.compile(r"/api/events/(?P<slug>[-a-zA-Z0-9_]+)/votes/(?P<pk>[0-9]{1,18})")
 MAX_DOTS = DotsSerializer().fields["dots"].max_value
 ALLOW = ", ".join(VoteView().allowed_methods)
 MAX_BODY_BYTES = 256  # {"dots": n} with room to spare; anything longer is DRF's to parse
