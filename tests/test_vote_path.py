@@ -116,6 +116,16 @@ async def test_the_phones_cookie_vote_is_answered_on_the_loop_only_with_a_passin
     assert phone["status"] == 200 and json.loads(phone["body"])["votes"] == {str(proposal.pk): 1}
     assert await Vote.objects.filter(attendee=attendee, dots=1).acount() == 1
 
+    path = f"/api/events/{event.slug}/votes/{proposal.pk}"
+    taken_back = await call("DELETE", path, b"", [cookie, origin, (b"x-csrftoken", csrf.encode())])
+    assert len(drf_calls) == 1
+    assert (
+        taken_back["status"] == 200
+        and json.loads(taken_back["body"])["remaining"] == event.votes_per_attendee
+    )
+    assert await Vote.objects.filter(attendee=attendee).acount() == 0
+    assert changed == [event.pk, event.pk]
+
 
 async def test_what_the_loop_does_not_expect_goes_to_django_and_drf(organizer, event, changed, drf_calls):
     proposal = (await sync_to_async(factories.make_proposals)(event, 1))[0]

@@ -57,7 +57,7 @@ OVERTAKEN_GRACE_SECONDS = 0.3
 # with thousands of sockets, fan-out is the largest fixed cost of a process (scripts/bench),
 # and every vote acknowledged matters more than the screens moving four times a second.
 OVERLOADED_INTERVAL_SECONDS = 1.0
-# "Behind": this many requests waiting for a request thread. The requests read after a
+# "Behind": this many requests waiting (RequestLoad.waiting). The requests read after a
 # fan-out at 200 votes/s stay well below it; past the capacity the queue grows to hundreds.
 OVERLOADED_WAITING = 16
 

@@ -53,7 +53,9 @@ def in_worker(func):
 
 
 class RequestLoad:
-    """HTTP requests of this process that are running or waiting for a request thread.
+    """HTTP requests of this process that are running or waiting: for a request thread or, for
+    a vote answered on the loop (voting/vote_path.py), for one of the loop's database
+    connections (as many as request threads).
 
     Counted on the event loop only (unconf.handler), so a plain integer is enough. The live
     feed reads it to refresh screens less often while votes are waiting (broadcast.Hub).
