@@ -6,6 +6,7 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection
 from django.middleware.csrf import _get_new_csrf_string
 from rest_framework.authtoken.models import Token
 from rest_framework.views import APIView
@@ -181,3 +182,31 @@ async def test_the_loop_leaves_other_methods_and_paths_to_django(settings):
     assert not vote_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/" + "9" * 19})
     settings.UNCONF_VOTES_ON_LOOP = False
     assert not vote_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/12"})
+
+
+async def test_after_postgresql_drops_the_loops_connections_no_vote_is_lost(event, changed, drf_calls):
+    """A restart or a failover closes every connection: the first vote after it finds its
+    connection dead and is answered through Django; the next one gets a new connection."""
+    first, second = await sync_to_async(factories.make_proposals)(event, 2)
+    attendee, _, token = await sync_to_async(factories.join)(event)
+    assert (await vote(event, first.pk, 1, bearer(token)))["status"] == 200
+    assert drf_calls == []
+
+    def drop_loop_connections():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                [loop_db.APPLICATION_NAME],
+            )
+            return cursor.fetchone()[0]
+
+    assert await sync_to_async(drop_loop_connections)() >= 1
+    after_drop = await vote(event, second.pk, 1, bearer(token))
+    assert after_drop["status"] == 200 and len(drf_calls) == 1
+    again = await vote(event, second.pk, 0, bearer(token))
+    assert again["status"] == 200 and len(drf_calls) == 1  # back on the loop, on a new connection
+
+    votes = await sync_to_async(
+        lambda: sorted(Vote.objects.filter(attendee=attendee, dots__gt=0).values_list("proposal_id", "dots"))
+    )()
+    assert votes == [(first.pk, 1)]

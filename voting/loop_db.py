@@ -15,6 +15,7 @@ from psycopg2.extensions import make_dsn
 # The ORM's connection settings that psycopg2.connect does not know.
 _DJANGO_ONLY_OPTIONS = {"isolation_level", "assume_role", "server_side_binding", "pool"}
 QUERY_TIMEOUT_SECONDS = 10.0
+APPLICATION_NAME = "unconf-votes-on-loop"  # how these connections show in pg_stat_activity
 
 _pools: dict[asyncio.AbstractEventLoop, asyncio.Future] = {}
 
@@ -28,6 +29,7 @@ def _dsn() -> str:
     options = {k: v for k, v in db.get("OPTIONS", {}).items() if k not in _DJANGO_ONLY_OPTIONS}
     parts = {"dbname": db["NAME"], "user": db["USER"], "password": db["PASSWORD"], "host": db["HOST"]}
     parts["port"] = db["PORT"]
+    parts["application_name"] = APPLICATION_NAME
     return make_dsn(**{k: v for k, v in {**parts, **options}.items() if v not in (None, "")})
 
 
