@@ -98,8 +98,8 @@ async def answer(scope, body_file) -> HttpResponse | None:
         return None
     voter, outcome = found
     me = snapshots.me_of(voter, outcome.budget, outcome.votes, outcome.proposals)
-    body = json.dumps(me, ensure_ascii=False, separators=(",", ":"))  # as DRF renders it
-    return _with_headers(request, HttpResponse(body, content_type="application/json"))
+    content = json.dumps(me, ensure_ascii=False, separators=(",", ":"))  # as DRF renders it
+    return _with_headers(request, HttpResponse(content, content_type="application/json"))
 
 
 def _dots(request) -> int | None:
