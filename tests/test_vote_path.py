@@ -3,6 +3,7 @@ application: the same answers, headers included, as Django and DRF give; everyth
 not expect handed to them."""
 
 import json
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -193,18 +194,26 @@ async def test_after_postgresql_drops_the_loops_connections_no_vote_is_lost(even
     assert drf_calls == []
 
     def drop_loop_connections():
+        # This test database's only: other test runs may share the server.
+        mine = "FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()"
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
-                [loop_db.APPLICATION_NAME],
-            )
-            return cursor.fetchone()[0]
+            cursor.execute(f"SELECT count(pg_terminate_backend(pid)) {mine}", [loop_db.APPLICATION_NAME])
+            dropped = cursor.fetchone()[0]
+            for _ in range(100):  # termination is a signal: wait until the backends are gone
+                cursor.execute(f"SELECT count(*) {mine}", [loop_db.APPLICATION_NAME])
+                if cursor.fetchone()[0] == 0:
+                    break
+                time.sleep(0.02)
+        return dropped
 
     assert await sync_to_async(drop_loop_connections)() >= 1
     after_drop = await vote(event, second.pk, 1, bearer(token))
-    assert after_drop["status"] == 200 and len(drf_calls) == 1
+    # Answered either way: through Django if the pool handed out the dead connection, on the
+    # loop if it had already seen it closed and opened a new one.
+    assert after_drop["status"] == 200 and len(drf_calls) <= 1
+    handed_over = len(drf_calls)
     again = await vote(event, second.pk, 0, bearer(token))
-    assert again["status"] == 200 and len(drf_calls) == 1  # back on the loop, on a new connection
+    assert again["status"] == 200 and len(drf_calls) == handed_over  # on the loop, on a new connection
 
     votes = await sync_to_async(
         lambda: sorted(Vote.objects.filter(attendee=attendee, dots__gt=0).values_list("proposal_id", "dots"))
