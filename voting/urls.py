@@ -1,8 +1,27 @@
 """API routes of the public contract (section 3 and 4), all under /api/."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import api, organizers_api, schedule_api
+
+
+class RowId:
+    """A row id: digits that fit PostgreSQL's bigint. Longer ones match no route (a JSON 404)
+    instead of reaching the database and failing there (a 500 and a traceback per request)."""
+
+    regex = "[0-9]+"
+    largest = 2**63 - 1
+
+    def to_python(self, value: str) -> int:
+        if len(value) > 19 or int(value) > self.largest:
+            raise ValueError("past bigint")
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+register_converter(RowId, "id")
 
 EVENT = "events/<slug:slug>"
 
@@ -16,9 +35,9 @@ event_routes = [
     path(EVENT + "/badges/<str:code>/reissue", api.BadgeReissueView.as_view(), name="badge-reissue"),
     path(EVENT + "/proposals", api.ProposalListView.as_view(), name="proposals"),
     path(EVENT + "/proposals/similar", api.ProposalSimilarView.as_view(), name="proposals-similar"),
-    path(EVENT + "/proposals/<int:pk>", api.ProposalDetailView.as_view(), name="proposal-detail"),
-    path(EVENT + "/proposals/<int:pk>/merge", api.ProposalMergeView.as_view(), name="proposal-merge"),
-    path(EVENT + "/votes/<int:pk>", api.VoteView.as_view(), name="vote"),
+    path(EVENT + "/proposals/<id:pk>", api.ProposalDetailView.as_view(), name="proposal-detail"),
+    path(EVENT + "/proposals/<id:pk>/merge", api.ProposalMergeView.as_view(), name="proposal-merge"),
+    path(EVENT + "/votes/<id:pk>", api.VoteView.as_view(), name="vote"),
     path(EVENT + "/me", api.MeView.as_view(), name="me"),
     path(EVENT + "/results", api.ResultsView.as_view(), name="results"),
     path(EVENT + "/results.csv", api.ResultsCsvView.as_view(), name="results-csv"),
@@ -27,13 +46,13 @@ event_routes = [
 
 schedule_routes = [
     path(EVENT + "/rooms", schedule_api.RoomListView.as_view(), name="rooms"),
-    path(EVENT + "/rooms/<int:pk>", schedule_api.RoomDetailView.as_view(), name="room-detail"),
+    path(EVENT + "/rooms/<id:pk>", schedule_api.RoomDetailView.as_view(), name="room-detail"),
     path(EVENT + "/slots", schedule_api.SlotListView.as_view(), name="slots"),
-    path(EVENT + "/slots/<int:pk>", schedule_api.SlotDetailView.as_view(), name="slot-detail"),
+    path(EVENT + "/slots/<id:pk>", schedule_api.SlotDetailView.as_view(), name="slot-detail"),
     path(EVENT + "/schedule", schedule_api.ScheduleView.as_view(), name="schedule"),
     path(EVENT + "/schedule/generate", schedule_api.ScheduleGenerateView.as_view(), name="schedule-generate"),
     path(
-        EVENT + "/schedule/sessions/<int:proposal_id>",
+        EVENT + "/schedule/sessions/<id:proposal_id>",
         schedule_api.ScheduleSessionView.as_view(),
         name="schedule-session",
     ),
