@@ -114,7 +114,6 @@ async def test_1000_subscribers_share_one_snapshot_build_and_attendees_cost_one_
     assert {m["type"] for m in snapshots} == {"snapshot"}
     assert len({m["version"] for m in snapshots}) == 1
     assert {len(m["proposals"]) for m in snapshots} == {20}
-    assert len(queries.matching("nextval('voting_state_version')")) == 1  # one build, one version
     assert len(queries.matching('"voting_proposal"."description"', 'FROM "voting_proposal" WHERE')) == 1
     assert len(queries.matching("UNION ALL")) == 100  # `me`: one small query per attendee
     assert [m["me"]["attendee"]["id"] for m in snapshots[900:]] == [a.public_id for a, _, _ in people]
@@ -130,7 +129,10 @@ async def test_tallies_from_several_processes_reach_a_socket_at_most_the_configu
     await sync_to_async(factories.make_proposals)(event, 1)
     async with subscribed(event.slug) as stage:
         hub = broadcast.hub_for_running_loop()
-        built = [await sync_to_async(broadcast.build_message)(event.pk, broadcast.TALLY) for _ in range(20)]
+        built = []
+        for _ in range(20):  # a join between builds: each tally shows a newer state
+            await sync_to_async(factories.join)(event)
+            built.append(await sync_to_async(broadcast.build_message)(event.pk, broadcast.TALLY))
         for message in built:  # as if 20 processes each sent one at the same moment
             await hub.deliver(message)
         received = await stage.quiet(hub.interval * 3)

@@ -162,8 +162,7 @@ class EventListView(APIView):
 class EventDetailView(EventScoped):
     @extend_schema(responses=EventSerializer)
     def get(self, request, slug):
-        event = services.close_voting_if_due(self.event)
-        return Response(EventSerializer(event, context=self.context()).data)
+        return Response(EventSerializer(self.event, context=self.context()).data)
 
     @extend_schema(request=EventSerializer, responses={200: EventSerializer, 409: ERROR})
     def patch(self, request, slug):
@@ -448,7 +447,6 @@ class MeView(EventScoped):
 
 class ResultsMixin(EventScoped):
     def ranking(self):
-        services.close_voting_if_due(self.event)
         if not self.counts_visible():
             raise Forbidden("Results are not visible yet.")
         return Proposal.objects.ranked().filter(event=self.event)

@@ -10,13 +10,13 @@ Producers (services, on commit, from any thread) only mark an event dirty. A per
 flusher builds at most `UNCONF_TALLY_PER_SECOND` messages per event: the first change after
 a quiet spell goes out at once, later ones are folded into one message at the end of the
 interval, built from the database after the last change, so the last message reflects it.
-Every message carries a version from a PostgreSQL sequence, taken before the state is read:
-whichever process sends it, a higher version never shows an older state. A flushed message
+Every message carries a version read from the state it labels (snapshots.StateClock), in
+the same database snapshot: whichever process sends it, a higher version never shows an
+older state. A flushed message
 goes to the layer (other processes) and straight to this process's sockets, so a dead layer
 never silences the process where the change happened.
 
-Every message also carries a fingerprint of the database (state part, tally part) read right
-after its version. A watchdog compares each watched event's fingerprint with what the local
+Every message also carries its clock's fingerprint (state part, tally part). A watchdog compares each watched event's fingerprint with what the local
 sockets were last sent and resends when they differ, so sockets converge even when Redis was
 down while another process made a change, or a deadline passed with nobody voting; a `tally`
 whose state part is newer than the last snapshot sent here (its snapshot was overtaken on the
@@ -25,7 +25,6 @@ way) triggers a fresh local snapshot.
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import re
@@ -35,7 +34,6 @@ import weakref
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 
 from . import wire
 from .workers import RequestLoad, in_worker
@@ -498,72 +496,42 @@ def state_changed(event_id: int, *, me_stale: bool = False) -> None:
 # --- building messages (sync, in a worker thread) -----------------------------------------------
 
 
-def _digest(rows) -> str:
-    return hashlib.blake2b(repr(list(rows)).encode(), digest_size=12).hexdigest()
-
-
 def fingerprint_now(event_id: int) -> list | None:
-    """[state, tally]: digests of what a snapshot and a tally show, from a few small reads.
+    """[state, tally] as the database stands now (None: no such event); see snapshots.StateClock."""
+    from . import snapshots
 
-    The state part includes whether the voting deadline has passed, so that a deadline
-    nobody votes across still reaches the sockets.
-    """
-    from django.db.models import Max
-
-    from .models import Attendee, Event, LedgerEntry, Proposal, Room, ScheduledSession, Slot
-
-    event = Event.objects.filter(pk=event_id).values().first()
-    if event is None:
-        return None
-    closes_at = event["voting_closes_at"]
-    state = [
-        sorted(event.items()),
-        closes_at is not None and closes_at <= timezone.now(),
-        Proposal.objects.filter(event_id=event_id)
-        .order_by("id")
-        .values_list("id", "status", "merged_into_id", "updated_at"),
-        Room.objects.filter(event_id=event_id).order_by("id").values_list(),
-        Slot.objects.filter(event_id=event_id).order_by("id").values_list(),
-        ScheduledSession.objects.filter(event_id=event_id).order_by("id").values_list(),
-    ]
-    tally = [
-        LedgerEntry.objects.filter(event_id=event_id).aggregate(last=Max("id"))["last"],
-        Attendee.objects.filter(event_id=event_id).exclude(token_hash="").count(),
-    ]
-    return [_digest(state), _digest(tally)]
+    clock = snapshots.state_clock(event_id)
+    return None if clock is None else clock.fingerprint
 
 
 def build_message(event_id: int, kind: int, me_stale: bool = False) -> dict | None:
-    """Version first, then the fingerprint, then the state: a higher version never shows less."""
-    from . import services, snapshots
+    """The clock first, then the state, in one database snapshot: the version is read from
+    the state it labels, so a higher version never shows older counts, whichever process
+    built it, and two messages with one version show one state. Builds only read: a passed
+    deadline is derived (Event.voting_is_open), never written here."""
+    from . import snapshots
     from .models import Event
 
-    due = Event.objects.filter(pk=event_id, voting_open=True, voting_closes_at__lte=timezone.now()).first()
-    if due is not None:
-        services.close_voting_if_due(due)
     read_at = time.time()  # every change committed before this is in what is read below
-    version = snapshots.next_version()
-    # One database snapshot for every read below, so that a message is consistent in itself
-    # (counts and participation from the same instant), not just eventually.
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        fingerprint = fingerprint_now(event_id)
+        clock = snapshots.state_clock(event_id)  # the first read fixes the snapshot
         event = Event.objects.filter(pk=event_id).first()
-        if fingerprint is None or event is None:
+        if clock is None or event is None:
             return None
         if kind == STATE:
-            messages = snapshots.build_snapshots(event, version)
+            messages = snapshots.build_snapshots(event, clock.version)
         else:
-            messages = snapshots.build_tally(event, version)
+            messages = snapshots.build_tally(event, clock.version)
     return {
         "type": "unconf.broadcast",
         "event": event_id,
         "kind": kind,
-        "version": version,
+        "version": clock.version,
         "read_at": read_at,
-        "fingerprint": fingerprint,
+        "fingerprint": clock.fingerprint,
         "me_stale": me_stale,
         "budget": event.votes_per_attendee,
         "public": json.dumps(messages[snapshots.PUBLIC], separators=(",", ":")),

@@ -1,9 +1,12 @@
 """Unconf's data: events, attendees, badges, proposals, votes and the vote ledger.
 
-Integrity lives here and in PostgreSQL: one vote row per attendee and proposal, dots never
-below one, counters on proposals changed only by services.set_dots/merge in the same
-transaction as the vote rows they summarise. Reads that several faces share (the ranking,
-the participation figures) are defined once, on the QuerySets below.
+Integrity lives here and in the database: one vote row per attendee and proposal, dots never
+below one, and a proposal's counters (`dots`, `voters`) moved by one trigger on the vote rows
+and by nothing else (migration 0005). The `revision` columns are the database's too: the
+feed's version is their sum (snapshots.state_clock). A new table whose rows the live state
+shows must touch its event's revision the same way (see 0005's `_touches_event` triggers).
+Reads that several faces share (the ranking, the participation figures) are defined once, on
+the QuerySets below.
 """
 
 import hashlib
@@ -38,6 +41,30 @@ def new_public_id() -> str:
     return "a_" + secrets.token_urlsafe(9)
 
 
+class DatabaseMaintained(models.Model):
+    """A model with columns only the database writes: save() never writes them back.
+
+    Without this, saving an instance read before a vote or a refund would put its stale
+    counters back (the phantom counts of issue 13).
+    """
+
+    DATABASE_MAINTAINED: tuple[str, ...] = ("revision",)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, update_fields=None, **kwargs):
+        if not self._state.adding:
+            if update_fields is None:
+                update_fields = [f.name for f in self._meta.concrete_fields if not f.primary_key]
+            update_fields = [name for name in update_fields if name not in self.DATABASE_MAINTAINED]
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+
+def revision_field(default: int):
+    return models.PositiveBigIntegerField(default=default, editable=False)
+
+
 class IdentityMode(models.TextChoices):
     OPEN = "open", _("Open: anyone with the event code")
     BADGE = "badge", _("Badge: one code per attendee")
@@ -54,7 +81,7 @@ class Moderation(models.TextChoices):
     PRE = "pre", _("Pre-moderation: proposals appear after approval")
 
 
-class Event(models.Model):
+class Event(DatabaseMaintained):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
     identity_mode = models.CharField(max_length=10, choices=IdentityMode.choices, default=IdentityMode.OPEN)
@@ -72,6 +99,8 @@ class Event(models.Model):
     schedule_published = models.BooleanField(default=False)
     organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="organized_events", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Raised by the database on every change of this row, its rooms, slots and sessions.
+    revision = revision_field(1)
 
     class Meta:
         ordering = ["-created_at"]
@@ -109,7 +138,7 @@ class Event(models.Model):
         return self.tally_visibility == TallyVisibility.LIVE or self.results_revealed
 
 
-class Attendee(models.Model):
+class Attendee(DatabaseMaintained):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attendees")
     # The pseudonym shown to programs: never the row number.
     public_id = models.CharField(max_length=24, unique=True, default=new_public_id)
@@ -117,6 +146,7 @@ class Attendee(models.Model):
     token_hash = models.CharField(max_length=64, blank=True)
     display_name = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    revision = revision_field(1)  # raised by the database when the token changes (participation)
 
     class Meta:
         ordering = ["created_at"]
@@ -182,7 +212,7 @@ class ProposalQuerySet(models.QuerySet):
         return self.published().order_by("-dots", "-voters", "created_at", "id")
 
 
-class Proposal(models.Model):
+class Proposal(DatabaseMaintained):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="proposals")
     author = models.ForeignKey(
         Attendee, null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals"
@@ -194,13 +224,17 @@ class Proposal(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
     )
-    # Denormalised counts, changed only in the transaction that changes the votes (services).
-    dots = models.PositiveIntegerField(default=0)
-    voters = models.PositiveIntegerField(default=0)
+    # The sum of the vote rows, kept by the database in the transaction that writes them.
+    dots = models.PositiveIntegerField(default=0, editable=False)
+    voters = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    revision = revision_field(1)  # raised by the database on every other change of the row
+    tally_revision = revision_field(0)  # raised with every change of the counters
 
     objects = ProposalQuerySet.as_manager()
+
+    DATABASE_MAINTAINED = ("dots", "voters", "revision", "tally_revision")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -244,6 +278,7 @@ class LedgerCause(models.TextChoices):
     VOTE = "vote", _("Vote")
     WITHDRAWN = "withdrawn", _("Proposal withdrawn")
     HIDDEN = "hidden", _("Proposal hidden")
+    PENDING = "pending", _("Proposal sent back to pending")
     MERGE = "merge", _("Proposals merged")
 
 

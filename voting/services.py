@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Sum
 from django.utils import timezone
 
 from . import broadcast, snapshots
@@ -97,19 +96,6 @@ def update_event(*, event: Event, changes: dict) -> Event:
             locked.voting_closes_at = None
         locked.save()
         _on_commit_state_changed(locked.pk)
-    return locked
-
-
-def close_voting_if_due(event: Event) -> Event:
-    """Turn a passed deadline into a real close, once, after every vote in flight committed."""
-    if not (event.voting_open and event.voting_closes_at and event.voting_closes_at <= timezone.now()):
-        return event
-    with transaction.atomic():
-        locked = _lock_event(event.pk)
-        if locked.voting_open and locked.voting_closes_at and locked.voting_closes_at <= timezone.now():
-            locked.voting_open = False
-            locked.save(update_fields=["voting_open"])
-            _on_commit_state_changed(locked.pk)
     return locked
 
 
@@ -231,8 +217,10 @@ def submit_proposal(
     return proposal
 
 
-def _refund_all(proposal: Proposal, cause: str) -> None:
-    """Give every dot on the proposal back to its owner (inside a transaction with the event locked)."""
+def _refund_all(proposal: Proposal, cause: str) -> bool:
+    """Give every dot on the proposal back to its owner, one ledger row each (inside a
+    transaction with the event locked). The counters follow the vote rows (database trigger).
+    Whether anything was refunded."""
     now = timezone.now()
     votes = list(Vote.objects.filter(proposal=proposal))
     LedgerEntry.objects.bulk_create(
@@ -247,8 +235,8 @@ def _refund_all(proposal: Proposal, cause: str) -> None:
         )
         for v in votes
     )
-    Vote.objects.filter(proposal=proposal).delete()
-    Proposal.objects.filter(pk=proposal.pk).update(dots=0, voters=0)
+    Vote.objects.filter(pk__in=[v.pk for v in votes]).delete()
+    return bool(votes)
 
 
 def edit_proposal(*, proposal: Proposal, changes: dict, by_organizer: bool) -> Proposal:
@@ -267,9 +255,10 @@ def edit_proposal(*, proposal: Proposal, changes: dict, by_organizer: bool) -> P
         if new_status != current.status:
             if current.status == ProposalStatus.MERGED or new_status == ProposalStatus.MERGED:
                 raise Conflict("Use merge to merge proposals; a merged proposal stays merged.")
-            if new_status in (ProposalStatus.HIDDEN, ProposalStatus.WITHDRAWN) and current.voters:
-                _refund_all(current, new_status)
-                refunded = True
+            if current.status == ProposalStatus.PUBLISHED:
+                # Dots live only on published proposals: leaving refunds them all, so that
+                # publishing again starts at zero. The cause is where the proposal went.
+                refunded = _refund_all(current, LedgerCause(new_status))
         for field, value in changes.items():
             setattr(current, field, value)
         current.save()
@@ -353,14 +342,8 @@ def merge_proposals(*, source: Proposal, target: Proposal) -> Proposal:
             else:
                 Vote.objects.create(event=event, attendee_id=vote.attendee_id, proposal=target, dots=after)
         LedgerEntry.objects.bulk_create(ledger)
-        Vote.objects.filter(proposal=source).delete()
-        counts = Vote.objects.filter(proposal=target).aggregate(dots=Sum("dots"))
-        Proposal.objects.filter(pk=target.pk).update(
-            dots=counts["dots"] or 0, voters=Vote.objects.filter(proposal=target).count()
-        )
-        Proposal.objects.filter(pk=source.pk).update(
-            status=ProposalStatus.MERGED, merged_into=target, dots=0, voters=0
-        )
+        Vote.objects.filter(proposal=source).delete()  # both proposals' counters follow
+        Proposal.objects.filter(pk=source.pk).update(status=ProposalStatus.MERGED, merged_into=target)
         _on_commit_state_changed(event.pk, me_stale=True)
     source.refresh_from_db()
     return source
@@ -488,7 +471,8 @@ _REFUSALS = {
 
 def set_dots_portable(*, attendee: Attendee, proposal_id: int, dots: int) -> DotsSet:
     """set_dots for databases without the function (SQLite, the embedded default): the same
-    rules and lock order through the ORM. Not a hot path: a full hall runs on PostgreSQL."""
+    rules and lock order through the ORM. Not a hot path: a full hall runs on PostgreSQL.
+    tests/test_counts_invariant.py runs the same property test on both databases."""
     with transaction.atomic():
         event = _lock_event_shared(attendee.event_id)
         if event is None:
@@ -508,15 +492,12 @@ def set_dots_portable(*, attendee: Attendee, proposal_id: int, dots: int) -> Dot
             return DotsSet(False, event.votes_per_attendee, held, own)
         if sum(held.values()) - before + dots > event.votes_per_attendee:
             raise BudgetExhausted()
-        # Taking dots back is always allowed; adding needs a published proposal.
-        votable = in_event.filter(status=ProposalStatus.PUBLISHED) if dots > before else in_event
-        moved = votable.update(
-            dots=F("dots") + (dots - before), voters=F("voters") + (int(dots > 0) - int(before > 0))
-        )
-        if not moved:
-            if in_event.exists():
-                raise Conflict("This proposal is not open for votes.")
+        status = in_event.values_list("status", flat=True).first()
+        if status is None:
             raise NotFound("No such proposal in this event.")
+        # Taking dots back is always allowed; adding needs a published proposal.
+        if dots > before and status != ProposalStatus.PUBLISHED:
+            raise Conflict("This proposal is not open for votes.")
         mine = Vote.objects.filter(attendee=attendee, proposal_id=proposal_id)
         if dots == 0:
             mine.delete()

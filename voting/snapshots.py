@@ -4,6 +4,8 @@ Built once per state and role (public or organizers) and shared by every socket 
 the same thing; only `me` is per attendee (one small query).
 """
 
+from dataclasses import dataclass
+
 from django.db import connection
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -14,23 +16,51 @@ from .serializers import EventSerializer, ProposalSerializer
 PUBLIC, ORGANIZERS = "public", "organizers"
 
 
-def next_version() -> int:
-    """A number that rises with every state change, across processes (a PostgreSQL sequence)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval('voting_state_version')")
-            return cursor.fetchone()[0]
-    return _local_version()
+@dataclass(frozen=True)
+class StateClock:
+    """Where an event's state stands, read in the same database snapshot as the state itself.
+
+    Every row the live state shows counts its own changes (the `revision` columns, raised by
+    the database, migration 0005); each count only rises and is committed in order per row.
+    So their sum, read in one snapshot, is higher in every later snapshot that saw a change,
+    and equal only where nothing changed: the version names the state, whichever process
+    reads it. `deadline_passed` is the one part that changes with time alone.
+    """
+
+    state: int  # the event row (with its rooms, slots, sessions) and its proposals' rows
+    tally: int  # the proposals' counters and the attendees' tokens (participation)
+    deadline_passed: bool
+
+    @property
+    def version(self) -> int:
+        return 2 * (self.state + self.tally) + self.deadline_passed
+
+    @property
+    def fingerprint(self) -> list:
+        """[state part, tally part]: what a snapshot and what a tally show."""
+        return [f"{self.state}:{int(self.deadline_passed)}", str(self.tally)]
 
 
-_last_local_version = 0
+STATE_CLOCK_SQL = """
+SELECT e.revision,
+       e.voting_closes_at IS NOT NULL AND e.voting_closes_at <= %s,
+       (SELECT coalesce(sum(p.revision), 0) FROM voting_proposal p WHERE p.event_id = e.id),
+       (SELECT coalesce(sum(p.tally_revision), 0) FROM voting_proposal p WHERE p.event_id = e.id),
+       (SELECT coalesce(sum(a.revision), 0) FROM voting_attendee a WHERE a.event_id = e.id)
+  FROM voting_event e WHERE e.id = %s
+"""
 
 
-def _local_version() -> int:
-    # SQLite runs one process: microseconds since the epoch, forced to rise.
-    global _last_local_version
-    _last_local_version = max(_last_local_version + 1, int(timezone.now().timestamp() * 1e6))
-    return _last_local_version
+def state_clock(event_id: int) -> StateClock | None:
+    """The event's clock (None: no such event). In a REPEATABLE READ transaction, read it
+    first: every later read of that transaction shows the state it names."""
+    with connection.cursor() as cursor:
+        cursor.execute(STATE_CLOCK_SQL, [timezone.now(), event_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    revision, passed, proposals, counters, attendees = (int(value) for value in row)  # sums: numeric
+    return StateClock(state=revision + proposals, tally=counters + attendees, deadline_passed=bool(passed))
 
 
 def participation(event: Event) -> dict:
