@@ -1,5 +1,5 @@
 # Shortcuts; the README's two commands are scripts/run and scripts/test.
-.PHONY: run test lint format bench bench-quick bench-schedule screenshots
+.PHONY: run test lint format bench bench-quick bench-schedule bench-vote-sql screenshots
 
 run:
 	scripts/run
@@ -23,6 +23,9 @@ bench-quick:
 
 bench-schedule:
 	.venv/bin/python -m bench.schedule_bench
+
+bench-vote-sql:
+	.venv/bin/python -m bench.vote_sql
 
 screenshots:
 	UNCONF_SCREENSHOTS=1 scripts/test tests/browser -k "screen or screenshot or clashes_are_listed"
