@@ -276,7 +276,12 @@ hypothesis_settings.register_profile(
     stateful_step_count=30,
     deadline=None,
 )
-hypothesis_settings.register_profile("long", max_examples=2000, stateful_step_count=40, deadline=None)
+hypothesis_settings.register_profile(
+    "long",
+    max_examples=int(os.environ.get("UNCONF_PROPERTY_EXAMPLES", 2000)),
+    stateful_step_count=40,
+    deadline=None,
+)
 
 
 @pytest.fixture
