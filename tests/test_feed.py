@@ -213,6 +213,54 @@ async def test_a_foreign_null_or_missing_origin_is_refused(event):
     assert connected == [False, False, False]
 
 
+async def test_only_the_exact_origin_scheme_host_and_port_opens_the_feed(event, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://unconf.example.org"]
+    host = (b"host", b"127.0.0.1:8000")
+    tries = {
+        "http://127.0.0.1:8000": (host,),  # the page's own origin
+        "https://unconf.example.org": (host,),  # a trusted origin (behind a proxy)
+        "https://unconf.example.org:443": (host,),  # the same, its default port spelled out
+        "http://127.0.0.1": (host,),  # another port of the same host
+        "http://127.0.0.1:8001": (host,),
+        "https://127.0.0.1:8000": (host,),  # another scheme
+        "http://unconf.example.org": (host,),
+        "https://unconf.example.org:8443": (host,),
+        "http://evil.example:8000": ((b"host", b"evil.example:8000"),),  # a host we do not serve
+    }
+
+    connected = {}
+    for origin, headers in tries.items():
+        subscriber = Subscriber(event.slug, origin=(b"origin", origin.encode()), headers=headers)
+        connected[origin] = (await subscriber.connect())[0]
+        await subscriber.close()
+
+    assert connected == {
+        "http://127.0.0.1:8000": True,
+        "https://unconf.example.org": True,
+        "https://unconf.example.org:443": True,
+        "http://127.0.0.1": False,
+        "http://127.0.0.1:8001": False,
+        "https://127.0.0.1:8000": False,
+        "http://unconf.example.org": False,
+        "https://unconf.example.org:8443": False,
+        "http://evil.example:8000": False,
+    }
+
+
+async def test_behind_the_proxy_the_origin_scheme_is_the_one_the_proxy_reports(event, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.ALLOWED_HOSTS = ["unconf.example.org"]
+    behind_tls = [(b"host", b"unconf.example.org"), (b"x-forwarded-proto", b"https")]
+
+    results = []
+    for origin in (b"https://unconf.example.org", b"http://unconf.example.org"):
+        subscriber = Subscriber(event.slug, origin=(b"origin", origin), headers=behind_tls)
+        results.append((await subscriber.connect())[0])
+        await subscriber.close()
+
+    assert results == [True, False]
+
+
 # --- visibility modes --------------------------------------------------------------------------
 
 

@@ -13,10 +13,10 @@ from unconf.handler import PooledASGIHandler  # noqa: E402
 django_http = PooledASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import CookieMiddleware  # noqa: E402
 
 from voting import broadcast, wire  # noqa: E402
+from voting.origins import ExactOriginValidator  # noqa: E402
 from voting.routing import websocket_urlpatterns  # noqa: E402
 
 wire.skip_autobahn_config_dump()
@@ -33,9 +33,9 @@ gc.set_threshold(50_000, 20, 100)
 router = ProtocolTypeRouter(
     {
         "http": django_http,
-        # The Origin header must name an allowed host: no other site can open the feed.
-        # Cookies only: the feed reads the session's user itself (voting/consumers.py).
-        "websocket": AllowedHostsOriginValidator(CookieMiddleware(URLRouter(websocket_urlpatterns))),
+        # The Origin must be one of the site's own, exactly (scheme, host, port): no other page
+        # can open the feed. Cookies only: the feed reads the session's user itself (consumers.py).
+        "websocket": ExactOriginValidator(CookieMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
 
