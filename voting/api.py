@@ -1,12 +1,11 @@
 """REST API views: parse → service → serialize. Who may do what is decided here, rules in services."""
 
-import csv
 import hashlib
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import ratelimit, services, snapshots
+from .csvfiles import csv_response
 from .errors import Forbidden, NotFound, NotJoined, UnconfError
 from .identity import (
     ATTENDEE_COOKIE,
@@ -232,22 +232,6 @@ class BadgeListView(EventScoped):
         data.is_valid(raise_exception=True)
         badges = services.generate_badges(event=self.event, count=data.validated_data["count"])
         return Response(BadgeSerializer(badges, many=True).data, status=201)
-
-
-def _safe_cell(value) -> str:
-    """Spreadsheets run cells that start like a formula; attendee text must not."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_safe_cell(cell) for cell in row])
-    return response
 
 
 class BadgeCsvView(EventScoped):
