@@ -8,6 +8,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unconf.settings")
 django.setup(set_prefix=False)  # before the consumers import models
 
+from unconf import body_limit  # noqa: E402
 from unconf.handler import PooledASGIHandler  # noqa: E402
 
 django_http = PooledASGIHandler()
@@ -20,6 +21,7 @@ from voting.origins import ExactOriginValidator  # noqa: E402
 from voting.routing import websocket_urlpatterns  # noqa: E402
 
 wire.skip_autobahn_config_dump()
+body_limit.install()  # 413 from Content-Length, before Daphne reads the body
 
 # Python's full garbage collection walks every object of every open socket: with 2,500 sockets
 # per process it paused the event loop for 0.4-0.7 s every ~10 s of a vote storm (measured with
