@@ -234,5 +234,9 @@ UNCONF_PROPOSALS_PER_ATTENDEE = env_int("UNCONF_PROPOSALS_PER_ATTENDEE", 5)
 UNCONF_TRUSTED_PROXIES = env_list("UNCONF_TRUSTED_PROXIES")
 # Largest websocket message a client may send before close 4009.
 UNCONF_WS_MAX_MESSAGE_BYTES = env_int("UNCONF_WS_MAX_MESSAGE_BYTES", 4096)
+# Output a websocket client has not read, at most, before close 4008 (voting/wire.py).
+UNCONF_WS_MAX_UNSENT_BYTES = env_int("UNCONF_WS_MAX_UNSENT_BYTES", 1024 * 1024)
+# Snapshots per socket on `resync`, at most one per this many seconds (requests meanwhile merge).
+UNCONF_WS_RESYNC_SECONDS = float(os.environ.get("UNCONF_WS_RESYNC_SECONDS", "1"))
 # At most this many tally messages per second per event and process.
 UNCONF_TALLY_PER_SECOND = env_int("UNCONF_TALLY_PER_SECOND", 4)

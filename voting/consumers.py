@@ -82,10 +82,14 @@ class EventFeed(AsyncWebsocketConsumer):
         # shared thread, before every handler: all 5,000 connects of a join storm queued
         # behind that one thread (measured by scripts/bench). No handler here touches the
         # database on that thread; the feed's own threads look after their connections.
+        if self.protocol is not None and message["type"] == "websocket.receive":
+            wire.pace_input(self.protocol)
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    protocol = None  # Daphne's protocol of this socket, once connected (voting/wire.py)
 
     async def connect(self):
         self.version = 0
