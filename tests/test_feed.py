@@ -547,6 +547,24 @@ async def test_resync_answers_with_a_full_snapshot(event):
     assert resynced["version"] >= stage.messages[-2]["version"]
 
 
+async def test_a_flood_of_resyncs_is_merged_into_about_one_snapshot_a_second(event):
+    async with subscribed(event.slug) as stage:
+        started = time.monotonic()
+        for _ in range(200):
+            await stage.send({"type": "resync"})
+        first = await stage.until(lambda m: m["type"] == "snapshot", timeout=3)
+        first_after = time.monotonic() - started
+        for _ in range(200):
+            await stage.send({"type": "resync"})
+        later = await stage.quiet(2.5)
+
+    snapshots = [first] + [m for m in later if m["type"] == "snapshot"]
+    # 400 requests in well under a second: one snapshot when the second since connecting is up,
+    # then one more for everything asked meanwhile.
+    assert len(snapshots) == 2
+    assert 0.5 < first_after < 1.5
+
+
 # --- no event loop ---------------------------------------------------------------------------------
 
 
