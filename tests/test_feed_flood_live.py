@@ -96,9 +96,10 @@ def rss_kib(pid: int) -> int:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
 
 
-def flood(raw: RawWebsocket, seconds: float) -> int:
-    """Send resync requests as fast as the server takes them; how many went out."""
-    batch = RawWebsocket.frame(json.dumps({"type": "resync"})) * 100
+def flood(raw: RawWebsocket, seconds: float, per_second: float | None = None) -> int:
+    """Send resync requests (as fast as the server takes them, or `per_second`); how many went out."""
+    frame = RawWebsocket.frame(json.dumps({"type": "resync"}))
+    batch = frame * (100 if per_second is None else 1)
     sent, deadline = 0, time.monotonic() + seconds
     raw.sock.settimeout(0.5)
     while time.monotonic() < deadline:
@@ -108,8 +109,38 @@ def flood(raw: RawWebsocket, seconds: float) -> int:
             continue  # the server is not reading right now: try again
         except OSError:
             break  # dropped
-        sent += 100
+        sent += len(batch) // len(frame)
+        if per_second is not None:
+            time.sleep(1 / per_second)
     return sent
+
+
+class Watched:
+    """A Daphne with a normal client on it, and a flooder on the side: Daphne's memory and the
+    client's ping times while the flooder runs."""
+
+    def __init__(self, server: DaphneServer, event, watcher):
+        self.server, self.event, self.watcher = server, event, watcher
+        self.before = self.peak = rss_kib(server.process.pid)
+        self.pongs: list[float] = []
+
+    async def while_running(self, thread: threading.Thread) -> None:
+        thread.start()
+        while thread.is_alive():
+            ping_at = time.monotonic()
+            await self.watcher.send(json.dumps({"type": "ping"}))
+            while json.loads(await asyncio.wait_for(self.watcher.recv(), 5))["type"] != "pong":
+                pass
+            self.pongs.append(time.monotonic() - ping_at)
+            self.peak = max(self.peak, rss_kib(self.server.process.pid))
+            await asyncio.sleep(0.2)
+        thread.join()
+
+    def figures(self) -> str:
+        return (
+            f"Daphne RSS {self.before // 1024} MiB before, peak +{(self.peak - self.before) / 1024:.1f} MiB; "
+            f"the other socket's pongs: max {max(self.pongs) * 1000:.0f} ms"
+        )
 
 
 def arrange():
@@ -123,54 +154,74 @@ def arrange():
     return event, proposals, token
 
 
-async def test_a_flooding_client_that_never_reads_is_closed_with_4008_while_memory_stays_flat(capsys):
+async def test_a_client_flooding_resync_without_reading_grows_nothing_and_slows_no_other_socket(capsys):
     event, proposals, token = await sync_to_async(arrange)()
     server = await sync_to_async(DaphneServer().start)()
+    sent: list[int] = []
     try:
         async with connect(
             f"{server.ws_url}/ws/events/{event.slug}/", origin=server.url, proxy=None
         ) as watcher:
-            first = json.loads(await watcher.recv())
+            await watcher.recv()
             raw = RawWebsocket(server, event.slug)
             await asyncio.sleep(0.5)
-            before = rss_kib(server.process.pid)
-            peak, pongs = before, []
-            flooding = threading.Thread(target=lambda: sent.append(flood(raw, FLOOD_SECONDS)))
-            sent: list[int] = []
-            flooding.start()
-            started = time.monotonic()
-            while flooding.is_alive():
-                ping_at = time.monotonic()
-                await watcher.send(json.dumps({"type": "ping"}))
-                while json.loads(await asyncio.wait_for(watcher.recv(), 5))["type"] != "pong":
-                    pass
-                pongs.append(time.monotonic() - ping_at)
-                peak = max(peak, rss_kib(server.process.pid))
-                await asyncio.sleep(0.2)
-            flooding.join()
+            watched = Watched(server, event, watcher)
+            await watched.while_running(
+                threading.Thread(target=lambda: sent.append(flood(raw, FLOOD_SECONDS)))
+            )
             status, _ = await sync_to_async(vote)(server, event, proposals[0].pk, token)
             tally = await until(
                 watcher, lambda m: m["type"] == "tally" and m["counts"].get(str(proposals[0].pk))
             )
-            frames = await sync_to_async(raw.read_all_frames)()
-            after = rss_kib(server.process.pid)
+            frames = await sync_to_async(raw.read_all_frames)(timeout=3)
     finally:
         await sync_to_async(server.stop)()
 
     snapshots = [p for op, p in frames if op == 0x1 and json.loads(p)["type"] == "snapshot"]
+    with capsys.disabled():
+        print(
+            f"\n  flooder sent {sent[0]:,} resyncs in {FLOOD_SECONDS}s, got {len(snapshots)} snapshots of "
+            f"{len(snapshots[0]) // 1024} KiB; {watched.figures()}"
+        )
+    assert sent[0] > 10_000  # it really flooded (what the server did not read waits on its side)
+    assert len(snapshots) <= FLOOD_SECONDS + 2  # merged: about one a second at most
+    assert watched.peak - watched.before < 32 * 1024  # KiB; a snapshot per request was +125-180 MiB
+    assert max(watched.pongs) < 1.0
+    assert status == 200
+    assert tally["counts"][str(proposals[0].pk)] == {"dots": 1, "voters": 1}
+
+
+async def test_a_socket_that_does_not_read_what_it_is_sent_is_closed_with_4008_at_the_cap(capsys):
+    event, proposals, token = await sync_to_async(arrange)()
+    # Snapshots four times a second rather than once, so that the kernel's socket buffers and
+    # then the 1 MiB cap fill within seconds; 10 requests a second is within a client's budget.
+    server = await sync_to_async(DaphneServer(env={"UNCONF_WS_RESYNC_SECONDS": "0.25"}).start)()
+    try:
+        async with connect(
+            f"{server.ws_url}/ws/events/{event.slug}/", origin=server.url, proxy=None
+        ) as watcher:
+            await watcher.recv()
+            raw = RawWebsocket(server, event.slug)
+            await asyncio.sleep(0.5)
+            watched = Watched(server, event, watcher)
+            await watched.while_running(threading.Thread(target=flood, args=(raw, FLOOD_SECONDS, 10)))
+            frames = await sync_to_async(raw.read_all_frames)()  # it reads at last
+            status, _ = await sync_to_async(vote)(server, event, proposals[0].pk, token)
+            tally = await until(
+                watcher, lambda m: m["type"] == "tally" and m["counts"].get(str(proposals[0].pk))
+            )
+    finally:
+        await sync_to_async(server.stop)()
+
+    received = sum(len(payload) for _, payload in frames)
     close = frames[-1]
     with capsys.disabled():
         print(
-            f"\n  flooder sent {sent[0]:,} resyncs in {time.monotonic() - started:.1f}s and got "
-            f"{len(snapshots)} snapshots of {len(first and snapshots[0]) // 1024} KiB; Daphne RSS "
-            f"{before // 1024} MiB before, peak +{(peak - before) / 1024:.1f} MiB, after "
-            f"+{(after - before) / 1024:.1f} MiB; watcher pong max {max(pongs) * 1000:.0f} ms"
+            f"\n  a socket that did not read: {received / 2**20:.1f} MiB received at last, then close; {watched.figures()}"
         )
-    assert sent[0] > 1000  # it really flooded
     assert close[0] == 0x8 and struct.unpack("!H", close[1][:2])[0] == 4008
-    assert len(snapshots) <= FLOOD_SECONDS + 2  # merged: about one a second at most
-    assert peak - before < 32 * 1024  # KiB: the cap (1 MiB) and a few snapshots, not one per request
-    assert max(pongs) < 1.0
+    assert watched.peak - watched.before < 32 * 1024  # KiB
+    assert max(watched.pongs) < 1.0
     assert status == 200
     assert tally["counts"][str(proposals[0].pk)] == {"dots": 1, "voters": 1}
 
