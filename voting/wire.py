@@ -9,6 +9,10 @@ each message's frame once per audience and hands it to every local socket.
 
 Any other ASGI server (or the test communicator) has no such protocol behind `send`: those
 sockets simply take the regular `websocket.send` path.
+
+Being this close to the socket, it also bounds what one client can make the server hold: output
+it does not read (`close_if_backlogged`: close 4008 past a cap) and input it sends faster than
+it is handled (`pace_input`: the socket is not read for a while).
 """
 
 import logging
@@ -222,11 +226,12 @@ def _resume_input_later(protocol) -> None:
 
 def _resume_input(protocol) -> None:
     """Read again once the queue is handled and the budget is back (handling the queue used it)."""
+    transport = protocol.transport
+    if transport is None or not transport.connected or transport.disconnecting:
+        return  # gone meanwhile: nothing to resume, nothing kept
     elapsed = time.monotonic() - protocol.unconf_input_at
     if _input_backlog(protocol) or protocol.unconf_input_tokens + elapsed * INPUT_MESSAGES_PER_SECOND < 0:
         _resume_input_later(protocol)
         return
     protocol.unconf_input_paused = False
-    transport = protocol.transport
-    if transport is not None and transport.connected and not transport.disconnecting:
-        transport.resumeProducing()
+    transport.resumeProducing()
