@@ -195,8 +195,7 @@ async def test_after_postgresql_drops_the_loops_connections_no_vote_is_lost(even
     def drop_loop_connections():
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = %s AND datname = current_database()",
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
                 [loop_db.APPLICATION_NAME],
             )
             return cursor.fetchone()[0]
