@@ -15,6 +15,8 @@ from unconf.asgi import application
 from voting.models import Proposal, ProposalStatus, Vote
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
+# What a browser on http://127.0.0.1/ sends with it (the feed compares scheme, host and port).
+HOST = (b"host", b"127.0.0.1")
 
 
 class Subscriber:
@@ -22,6 +24,8 @@ class Subscriber:
 
     def __init__(self, slug: str, *, headers=(), origin=ORIGIN, query: str = ""):
         all_headers = [origin, *headers] if origin else list(headers)
+        if not any(name == b"host" for name, _ in all_headers):
+            all_headers.append(HOST)
         path = f"/ws/events/{slug}/" + (f"?{query}" if query else "")
         self.communicator = WebsocketCommunicator(application, path, headers=all_headers)
         self.messages: list[dict] = []

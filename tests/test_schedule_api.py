@@ -718,7 +718,9 @@ async def test_publishing_sends_the_schedule_to_the_stage_and_phones_at_once(org
 
     event, client = await sync_to_async(arrange)()
     stage = WebsocketCommunicator(
-        application, f"/ws/events/{event.slug}/", headers=[(b"origin", b"http://127.0.0.1")]
+        application,
+        f"/ws/events/{event.slug}/",
+        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
     )
     connected, _ = await stage.connect()
     assert connected

@@ -1,6 +1,7 @@
 """Unconf settings: one module, every knob read from the environment (see README)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -43,10 +44,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "voting",
 ]
 
 MIDDLEWARE = [
+    "voting.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "voting.middleware.ApiBodyLimitMiddleware",
@@ -58,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its refusal (voting/logins.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "unconf.urls"
@@ -133,6 +138,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+# Organizer logins: django-axes first, so that a locked-out username+address pair is refused
+# before its password is even checked. Attendees never authenticate, so never count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("UNCONF_LOGIN_FAILURES", 20)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("UNCONF_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "voting.identity.client_address"  # the same trusted-proxy rule as joins
+AXES_LOCKOUT_CALLABLE = "voting.logins.lockout_response"
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("UNCONF_TIME_ZONE", "UTC")
@@ -204,17 +222,22 @@ LOGGING = {
 # Largest request body accepted under /api/ before answering 413 payload_too_large.
 UNCONF_MAX_BODY_BYTES = env_int("UNCONF_MAX_BODY_BYTES", 64 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(UNCONF_MAX_BODY_BYTES, 2_621_440)
-# New attendees per source address per window (open events).
-UNCONF_JOIN_RATE = env_int("UNCONF_JOIN_RATE", 30)
+# New attendees per source address per window (open events): a whole hall behind one venue NAT
+# address joins within minutes of the keynote; 30 is right for a small event on the open Internet.
+UNCONF_JOIN_RATE = env_int("UNCONF_JOIN_RATE", 2000)
 UNCONF_JOIN_WINDOW_SECONDS = env_int("UNCONF_JOIN_WINDOW_SECONDS", 600)
-# Wrong event/badge codes per source address per window before 429.
-UNCONF_BAD_CODE_RATE = env_int("UNCONF_BAD_CODE_RATE", 10)
-UNCONF_BAD_CODE_WINDOW_SECONDS = env_int("UNCONF_BAD_CODE_WINDOW_SECONDS", 300)
+# Wrong event/badge codes per source address and event per window before 429 (README: "Limits").
+UNCONF_BAD_CODE_RATE = env_int("UNCONF_BAD_CODE_RATE", 100)
+UNCONF_BAD_CODE_WINDOW_SECONDS = env_int("UNCONF_BAD_CODE_WINDOW_SECONDS", 600)
 # Proposals one attendee may submit to one event.
 UNCONF_PROPOSALS_PER_ATTENDEE = env_int("UNCONF_PROPOSALS_PER_ATTENDEE", 5)
 # Only these proxy addresses may set X-Forwarded-For for rate limiting.
 UNCONF_TRUSTED_PROXIES = env_list("UNCONF_TRUSTED_PROXIES")
 # Largest websocket message a client may send before close 4009.
 UNCONF_WS_MAX_MESSAGE_BYTES = env_int("UNCONF_WS_MAX_MESSAGE_BYTES", 4096)
+# Output a websocket client has not read, at most, before close 4008 (voting/wire.py).
+UNCONF_WS_MAX_UNSENT_BYTES = env_int("UNCONF_WS_MAX_UNSENT_BYTES", 1024 * 1024)
+# Snapshots per socket on `resync`, at most one per this many seconds (requests meanwhile merge).
+UNCONF_WS_RESYNC_SECONDS = float(os.environ.get("UNCONF_WS_RESYNC_SECONDS", "1"))
 # At most this many tally messages per second per event and process.
 UNCONF_TALLY_PER_SECOND = env_int("UNCONF_TALLY_PER_SECOND", 4)

@@ -1,12 +1,10 @@
 """REST API views: parse → service → serialize. Who may do what is decided here, rules in services."""
 
-import csv
 import hashlib
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -17,7 +15,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import ratelimit, services, snapshots
+from . import logins, ratelimit, services, snapshots
+from .csvfiles import csv_response
 from .errors import Forbidden, NotFound, NotJoined, UnconfError
 from .identity import (
     ATTENDEE_COOKIE,
@@ -53,22 +52,6 @@ class CsrfFailed(UnconfError):
     status_code, code = 403, "forbidden"
 
 
-def _limit_bad_codes(request) -> str:
-    bucket = f"badcode:{client_address(request)}"
-    ratelimit.check(
-        bucket,
-        limit=settings.UNCONF_BAD_CODE_RATE,
-        window=settings.UNCONF_BAD_CODE_WINDOW_SECONDS,
-    )
-    return bucket
-
-
-def _count_bad_code(bucket: str) -> None:
-    ratelimit.consume(
-        bucket, limit=settings.UNCONF_BAD_CODE_RATE, window=settings.UNCONF_BAD_CODE_WINDOW_SECONDS
-    )
-
-
 class TokenView(APIView):
     """Organizer programs trade a username and password for an API token."""
 
@@ -80,12 +63,14 @@ class TokenView(APIView):
         responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
     )
     def post(self, request):
-        bucket = _limit_bad_codes(request)
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
+        # django-axes, the first authentication backend, counts wrong passwords per username and
+        # address and refuses a locked-out pair before any password is checked (voting/logins.py).
+        user = authenticate(request._request, **data.validated_data)
+        if getattr(request._request, "axes_locked_out", False):
+            raise logins.locked_out(request._request)
         if user is None:
-            _count_bad_code(bucket)
             raise InvalidCredentials()
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
@@ -189,20 +174,25 @@ class JoinView(EventScoped):
 
 
 def join_rate_limited(request, event: Event, code: str, display_name: str = ""):
-    """Join, counting new attendees per address (open events) and wrong codes per address."""
+    """Join, counting new attendees per address (open events) and wrong codes per address and event.
+
+    A correct open-event code is never refused for earlier wrong ones (it is on the projector
+    anyway): for open events the code is tried first, and only a wrong one meets the limit.
+    """
     address = client_address(request)
-    bucket = _limit_bad_codes(request)
-    join_limit = {"limit": settings.UNCONF_JOIN_RATE, "window": settings.UNCONF_JOIN_WINDOW_SECONDS}
-    if event.identity_mode == "open":
-        ratelimit.check(f"join:{address}", **join_limit)
+    open_event = event.identity_mode == "open"
+    if open_event:
+        ratelimit.refuse_if_joining_too_fast(address)
+    else:
+        ratelimit.refuse_if_guessing(address, event.pk)
     try:
         attendee, token = services.join_event(event=event, code=code, display_name=display_name)
     except UnconfError as error:
         if error.code == "invalid_code":
-            _count_bad_code(bucket)
+            ratelimit.count_wrong_code(address, event.pk)
         raise
-    if event.identity_mode == "open":
-        ratelimit.consume(f"join:{address}", **join_limit)
+    if open_event:
+        ratelimit.count_join(address)
     return attendee, token
 
 
@@ -231,22 +221,6 @@ class BadgeListView(EventScoped):
         data.is_valid(raise_exception=True)
         badges = services.generate_badges(event=self.event, count=data.validated_data["count"])
         return Response(BadgeSerializer(badges, many=True).data, status=201)
-
-
-def _safe_cell(value) -> str:
-    """Spreadsheets run cells that start like a formula; attendee text must not."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_safe_cell(cell) for cell in row])
-    return response
 
 
 class BadgeCsvView(EventScoped):

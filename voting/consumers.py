@@ -1,5 +1,6 @@
 """The live feed of one event. Read-only: votes arrive over HTTP; state arrives from broadcast.py."""
 
+import asyncio
 import json
 from importlib import import_module
 from types import SimpleNamespace
@@ -82,16 +83,22 @@ class EventFeed(AsyncWebsocketConsumer):
         # shared thread, before every handler: all 5,000 connects of a join storm queued
         # behind that one thread (measured by scripts/bench). No handler here touches the
         # database on that thread; the feed's own threads look after their connections.
+        if self.protocol is not None and message["type"] == "websocket.receive":
+            wire.pace_input(self.protocol)
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    protocol = None  # Daphne's protocol of this socket, once connected (voting/wire.py)
 
     async def connect(self):
         self.version = 0
         self.ready = False
         self.hub = None
         self.attendee = None
+        self.resync: asyncio.Task | None = None  # the one snapshot `resync` requests are merged into
+        self.snapshot_at = -1e9
         self.protocol = wire.protocol_of(self.scope)  # None: not under Daphne, no fast path
         if self.protocol is not None:
             wire.spread_keepalive(self.protocol)
@@ -118,6 +125,8 @@ class EventFeed(AsyncWebsocketConsumer):
             raise
 
     async def disconnect(self, code):
+        if self.resync is not None:
+            self.resync.cancel()
         if self.hub is not None:
             await self.hub.unsubscribe(self.event_id, self)
             self.hub = None
@@ -137,11 +146,25 @@ class EventFeed(AsyncWebsocketConsumer):
         if kind == "ping":
             await self.send_json({"type": "pong"})
         elif kind == "resync":
-            await self.send_snapshot()
+            self.request_snapshot()
         elif not isinstance(message, dict):
             await self.send_json({"type": "error", "code": "malformed"})
         else:
             await self.send_json({"type": "error", "code": "unknown_type"})
+
+    def request_snapshot(self) -> None:
+        """`resync`: a snapshot, at most one per UNCONF_WS_RESYNC_SECONDS; requests that come
+        meanwhile are merged into the one already due, so a flood of them costs nothing."""
+        if self.resync is not None and not self.resync.done():
+            return
+        wait = self.snapshot_at + settings.UNCONF_WS_RESYNC_SECONDS - asyncio.get_running_loop().time()
+        self.resync = asyncio.create_task(self._resync_after(max(0.0, wait)))
+
+    async def _resync_after(self, wait: float) -> None:
+        if wait:
+            await asyncio.sleep(wait)
+        if self.hub is not None:
+            await self.send_snapshot()
 
     async def send_json(self, content: dict) -> None:
         content = {**content, "version": self.version, "server_time": timezone.now().isoformat()}
@@ -149,6 +172,7 @@ class EventFeed(AsyncWebsocketConsumer):
 
     async def send_snapshot(self) -> None:
         """The newest snapshot (with `me`), then whatever newer arrived while it was prepared."""
+        self.snapshot_at = asyncio.get_running_loop().time()
         self.ready = False
         try:
             message = await self.hub.snapshot(self.event_id)

@@ -1,8 +1,24 @@
-"""Request guards that must act before any view: the API body limit and the page CSP."""
+"""Request guards that must act before any view: the health check, the API body limit, the CSP."""
 
 from django.conf import settings
 
 from .errors import PayloadTooLarge, error_body
+
+
+class HealthCheckMiddleware:
+    """/healthz answers whatever the Host header: a container's own check and a load balancer's
+    probe come by address, not by the public name in ALLOWED_HOSTS, which every later
+    middleware (CommonMiddleware, the HTTPS redirect) would refuse with 400."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/healthz":
+            from .api import healthz
+
+            return healthz(request)
+        return self.get_response(request)
 
 
 class ApiBodyLimitMiddleware:

@@ -135,21 +135,6 @@ def server_error(request):
     return render(request, "500.html", status=500)
 
 
-def _bad_code_bucket(request) -> str:
-    return f"badcode:{client_address(request)}"
-
-
-def _check_guessing(request) -> None:
-    """Typed codes are a guessing oracle: the same per-address limit as the API's join."""
-    limit = {"limit": settings.UNCONF_BAD_CODE_RATE, "window": settings.UNCONF_BAD_CODE_WINDOW_SECONDS}
-    ratelimit.check(_bad_code_bucket(request), **limit)
-
-
-def _count_wrong_code(request) -> None:
-    limit = {"limit": settings.UNCONF_BAD_CODE_RATE, "window": settings.UNCONF_BAD_CODE_WINDOW_SECONDS}
-    ratelimit.consume(_bad_code_bucket(request), **limit)
-
-
 def _event_by_code(code: str) -> Event | None:
     """An event code, or a badge code (which names its event too)."""
     if not code:
@@ -167,11 +152,15 @@ def home(request):
     code = normalize_code(request.GET.get("code", ""))[:64]
     error, status = None, 200
     if code:
+        address = client_address(request)
+        event = _event_by_code(code)
         try:
-            _check_guessing(request)
-            event = _event_by_code(code)
+            # Wrong codes are limited per address here (no event is known yet); an open event's
+            # code is on the projector anyway, so it is never refused for earlier wrong ones.
+            if event is None or code != normalize_code(event.join_code) or event.identity_mode != "open":
+                ratelimit.refuse_if_guessing(address)
             if event is None:
-                _count_wrong_code(request)
+                ratelimit.count_wrong_code(address)
         except RateLimited:
             event = None
             error, status = _("Too many wrong codes. Wait a few minutes and try again."), 429
@@ -213,6 +202,11 @@ def join_page(request, slug):
     if badge_mode and is_event_code:
         code = ""  # the projected QR in a badge event: ask for the badge code, no error
     error, status = None, 200
+    if code and badge_mode and request.method != "POST":
+        # Link previewers, mail scanners and QR apps fetch links too: a GET never redeems a badge
+        # (which would sign out the phone holding it). The page asks for one tap, which POSTs.
+        context = {"event": event, "code": code, "display_name": "", "error": None, "badge_mode": True}
+        return render(request, "voting/join.html", {**context, "confirm_badge": True})
     if code:
         try:
             _attendee, token = join_rate_limited(request, event, code, display_name)

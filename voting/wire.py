@@ -9,13 +9,33 @@ each message's frame once per audience and hands it to every local socket.
 
 Any other ASGI server (or the test communicator) has no such protocol behind `send`: those
 sockets simply take the regular `websocket.send` path.
+
+Being this close to the socket, it also bounds what one client can make the server hold: output
+it does not read (`close_if_backlogged`: close 4008 past a cap) and input it sends faster than
+it is handled (`pace_input`: the socket is not read for a while).
 """
 
+import logging
 import random
 import time
 from functools import cache, partial
 
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
 SERVER_SEND = "unconf.server_send"  # scope key: the `send` the ASGI server handed to the app
+CLOSE_BACKLOG = 4008  # the client does not read what it is sent
+# After close 4008, a client that does start reading gets this long to take what is queued and
+# the close frame, before the connection is dropped; memory stays at the cap meanwhile.
+BACKLOG_CLOSE_GRACE_SECONDS = 10
+# Messages a client may send per second (and in one burst) before its socket is not read for a
+# while: far above what the page sends (a ping every few seconds, a resync on reconnect).
+INPUT_MESSAGES_PER_SECOND = 20
+INPUT_BURST = 60
+INPUT_BACKLOG_MESSAGES = 20
+# Twisted versions whose write buffer (`dataBuffer`, `offset`, `_tempDataLen`) was checked.
+CHECKED_TWISTED = ("25.", "26.")
 
 
 def skip_autobahn_config_dump() -> None:
@@ -100,6 +120,7 @@ def write(protocol, frame) -> None:
     transport = protocol.transport
     if protocol.send_queue or not _plain_and_idle(transport):
         protocol.sendPreparedMessage(frame)
+        close_if_backlogged(protocol)
         return
     data = frame.payloadHybi
     try:
@@ -110,6 +131,7 @@ def write(protocol, frame) -> None:
         return  # the connection is going away; Twisted notices on its next read
     if sent < len(data):
         transport.write(data[sent:])
+        close_if_backlogged(protocol)
 
 
 def _plain_and_idle(transport) -> bool:
@@ -122,3 +144,94 @@ def _plain_and_idle(transport) -> bool:
         and transport._tempDataLen == 0
         and len(transport.dataBuffer) == transport.offset
     )
+
+
+@cache
+def _buffer_readable() -> bool:
+    """Whether Twisted's write buffer can be measured (checked versions only); one log line if not."""
+    import twisted
+    from twisted.internet.abstract import FileDescriptor
+
+    version = str(twisted.__version__)
+    if version.startswith(CHECKED_TWISTED) and hasattr(FileDescriptor, "dataBuffer"):
+        return True
+    logger.warning(
+        "Twisted %s: unsent websocket output is not measured, so slow readers are not closed (4008)",
+        version,
+    )
+    return False
+
+
+def unsent_bytes(protocol) -> int | None:
+    """What this socket was sent that its client has not taken yet: Twisted's write buffer and
+    autobahn's queue (the kernel's buffer aside). None: not measurable (TLS, another Twisted)."""
+    transport = protocol.transport
+    if transport is None or not isinstance(transport, _tcp_connection()) or not _buffer_readable():
+        return None
+    buffered = len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    return buffered + sum(len(data) for data, _sync in protocol.send_queue)
+
+
+def close_if_backlogged(protocol) -> bool:
+    """A client that does not read cannot make the server hold more than the cap for it: past
+    UNCONF_WS_MAX_UNSENT_BYTES the socket is closed with 4008 (nothing more is queued after the
+    close frame) and dropped if it has not finished closing BACKLOG_CLOSE_GRACE_SECONDS later."""
+    unsent = unsent_bytes(protocol)
+    if unsent is None or unsent <= settings.UNCONF_WS_MAX_UNSENT_BYTES:
+        return False
+    if protocol.state == protocol.STATE_OPEN:
+        logger.info("Closing a websocket that does not read (%d bytes unsent) with %d", unsent, CLOSE_BACKLOG)
+        protocol.closeHandshakeTimeout = BACKLOG_CLOSE_GRACE_SECONDS
+        protocol.sendClose(code=CLOSE_BACKLOG)
+    return True
+
+
+def pace_input(protocol) -> None:
+    """Called before each message from the client is handled. Daphne reads whatever a client
+    sends and queues every message for its consumer, unbounded, and a flood of them starves
+    the consumer itself (autobahn parses a whole read of frames per loop turn; the consumer
+    handles one): a client sending `resync` as fast as it could grew the process by 150 MB
+    in 8 s (measured). So a socket with more than INPUT_BACKLOG_MESSAGES waiting, or past
+    INPUT_MESSAGES_PER_SECOND (bursts of INPUT_BURST), is not read again until its queue is
+    handled and it is back within budget: the flood waits in the client's own buffers (TCP
+    pushes back) and the other sockets keep the loop. A phone sends a ping every few seconds."""
+    transport = protocol.transport
+    if transport is None:
+        return
+    now = time.monotonic()
+    tokens = getattr(protocol, "unconf_input_tokens", INPUT_BURST)
+    elapsed = now - getattr(protocol, "unconf_input_at", now)
+    tokens = min(INPUT_BURST, tokens + elapsed * INPUT_MESSAGES_PER_SECOND) - 1
+    protocol.unconf_input_tokens, protocol.unconf_input_at = tokens, now
+    if getattr(protocol, "unconf_input_paused", False):
+        return
+    if tokens < 0 or _input_backlog(protocol) > INPUT_BACKLOG_MESSAGES:
+        transport.pauseProducing()
+        protocol.unconf_input_paused = True
+        _resume_input_later(protocol)
+
+
+def _input_backlog(protocol) -> int:
+    queue = getattr(protocol, "application_queue", None)  # Daphne's queue for the consumer
+    return queue.qsize() if queue is not None else 0
+
+
+def _resume_input_later(protocol) -> None:
+    from twisted.internet import reactor
+
+    elapsed = time.monotonic() - protocol.unconf_input_at
+    owed = -(protocol.unconf_input_tokens + elapsed * INPUT_MESSAGES_PER_SECOND)
+    reactor.callLater(max(owed / INPUT_MESSAGES_PER_SECOND, 0.05), _resume_input, protocol)
+
+
+def _resume_input(protocol) -> None:
+    """Read again once the queue is handled and the budget is back (handling the queue used it)."""
+    transport = protocol.transport
+    if transport is None or not transport.connected or transport.disconnecting:
+        return  # gone meanwhile: nothing to resume, nothing kept
+    elapsed = time.monotonic() - protocol.unconf_input_at
+    if _input_backlog(protocol) or protocol.unconf_input_tokens + elapsed * INPUT_MESSAGES_PER_SECOND < 0:
+        _resume_input_later(protocol)
+        return
+    protocol.unconf_input_paused = False
+    transport.resumeProducing()

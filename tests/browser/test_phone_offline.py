@@ -68,10 +68,12 @@ def test_a_phone_whose_badge_moved_to_another_phone_is_told_it_was_signed_out(tr
     (badge,) = services.generate_badges(event=event, count=1)
     (proposal,) = factories.make_proposals(event, 1)
     old = phone()
-    old.goto(f"/e/{event.slug}/join?code={badge.code}")
+    old.goto(f"/e/{event.slug}/join?code={badge.code}")  # the badge's QR code: one tap to join
+    old.get_by_role("button", name="Join").click()
     expect(old.locator("#conn")).to_have_attribute("data-state", "live")
     new = phone()
     new.goto(f"/e/{event.slug}/join?code={badge.code}")
+    new.get_by_role("button", name="Join").click()
     expect(new.locator("#conn")).to_have_attribute("data-state", "live")
 
     old.get_by_role("button", name=re.compile("^Vote for")).click()
