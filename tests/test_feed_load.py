@@ -3,6 +3,7 @@
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
+from unittest.mock import patch
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -130,9 +131,10 @@ async def test_tallies_from_several_processes_reach_a_socket_at_most_the_configu
     async with subscribed(event.slug) as stage:
         hub = broadcast.hub_for_running_loop()
         built = []
-        for _ in range(20):  # a join between builds: each tally shows a newer state
-            await sync_to_async(factories.join)(event)
-            built.append(await sync_to_async(broadcast.build_message)(event.pk, broadcast.TALLY))
+        with patch.object(broadcast, "_mark", lambda *args, **kwargs: None):  # only these 20 tallies
+            for _ in range(20):  # a join between builds: each tally shows a newer state
+                await sync_to_async(factories.join)(event)
+                built.append(await sync_to_async(broadcast.build_message)(event.pk, broadcast.TALLY))
         for message in built:  # as if 20 processes each sent one at the same moment
             await hub.deliver(message)
         received = await stage.quiet(hub.interval * 3)
