@@ -746,7 +746,9 @@ async def test_publishing_sends_the_schedule_to_the_stage_and_phones_at_once(org
         expected = await sync_to_async(lambda: client.get(f"/api/events/{event.slug}/schedule").json())()
         assert first["schedule"] is None
         # The stage gets the public schedule: no constraint details (they name hosts).
-        assert message["schedule"] == {k: v for k, v in expected.items() if k not in ("conflicts", "constraints")}
+        assert message["schedule"] == {
+            k: v for k, v in expected.items() if k not in ("conflicts", "constraints")
+        }
         assert message["version"] > first["version"]
     finally:
         await stage.disconnect()
