@@ -133,7 +133,8 @@ def test_availability_is_read_and_replaced(event, org_client):
 
     assert put.json() == {"unavailable_slots": sorted([first, second])}
     assert replaced.json() == {"unavailable_slots": [second]}
-    assert client.get(url).json() == {"unavailable_slots": [second]}
+    assert client.get(url).json()["unavailable_slots"] == [second]
+    assert [s["id"] for s in client.get(url).json()["slots"]] == [first, second, _third]
     assert unknown.status_code == 400
 
 

@@ -27,7 +27,8 @@ from .identity import (
     client_address,
     csrf_failure_reason,
 )
-from .models import Badge, Event, LedgerEntry, Proposal, ProposalStatus
+from .models import Badge, Event, LedgerEntry, Proposal, ProposalStatus, Slot
+from .schedule import slot_dict
 from .serializers import (
     BadgeCountSerializer,
     BadgeSerializer,
@@ -441,14 +442,17 @@ class CohostView(EventScoped):
 
 class AvailabilitySerializer(serializers.Serializer):
     unavailable_slots = serializers.ListField(child=serializers.IntegerField(), max_length=500)
+    slots = serializers.ListField(child=serializers.DictField(), read_only=True)
 
 
 class AvailabilityView(EventScoped):
     @extend_schema(responses={200: AvailabilitySerializer, 401: ERROR})
     def get(self, request, slug):
-        """The slots in which the caller cannot host."""
+        """The slots in which the caller cannot host, and the event's slots to choose from
+        (attendees see them here before the schedule is published)."""
         attendee = self.require_attendee()
-        return Response({"unavailable_slots": hosts.unavailable_slots(attendee)})
+        slots = [slot_dict(slot) for slot in Slot.objects.filter(event=self.event)]
+        return Response({"unavailable_slots": hosts.unavailable_slots(attendee), "slots": slots})
 
     @extend_schema(request=AvailabilitySerializer, responses={200: AvailabilitySerializer, 401: ERROR})
     def put(self, request, slug):
