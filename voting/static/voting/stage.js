@@ -367,7 +367,8 @@ function renderSchedule(now) {
   if (key === scheduleKey) return;
   scheduleKey = key;
 
-  const bySpot = new Map(sessions.map((s) => [`${s.room}:${s.slot}`, s]));
+  // A long session fills each of its slots.
+  const bySpot = new Map(sessions.flatMap((s) => (s.slots || [s.slot]).map((slot) => [`${s.room}:${slot}`, s])));
   const grid = els.scheduleGrid;
   grid.style.setProperty("--rooms", Math.max(1, rooms.length));
   grid.style.setProperty("--slots", Math.max(1, visible.length));
