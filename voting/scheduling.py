@@ -313,18 +313,18 @@ def build_schedule(
     else:
         needed = sum(s.length for s in chosen)
         k = next((n for n in range(len(slots) + 1) if sum(per_slot_free[:n]) >= needed), len(slots))
-    rng_seed = seed
+    pinned = [(by_id[sid], span) for sid, (_, span) in sorted(pin_spans.items())]
     while True:
-        attempt = _arrange(
-            pinned=[(by_id[sid], span) for sid, (_, span) in sorted(pin_spans.items())],
-            free=chosen,
-            k=k,
-            days=days,
-            n_rooms=len(rooms),
-            blocked_of=blocked_of,
-            ballots=ballots,
-            seed=rng_seed,
-        )
+        # A short search first: when the constraints cannot be met it says so cheaply, and
+        # only an arrangement that can be met gets the full search for fewer clashes.
+        common = {"pinned": pinned, "k": k, "days": days, "n_rooms": len(rooms), "blocked_of": blocked_of}
+        attempt = _arrange(free=chosen, ballots=ballots, seed=seed, effort=_PROBE, **common)
+        if not attempt.bad:
+            full = _arrange(
+                free=chosen, ballots=ballots, seed=seed, effort=(_RESTARTS, _STEPS_PER_SESSION), **common
+            )
+            if not full.bad:
+                attempt = full
         if not attempt.bad:
             room_of, no_room = _assign_rooms(attempt.spans, pin_spans, rooms, by_id, rank_of)
             if not no_room:
@@ -552,6 +552,7 @@ def _arrange(
     blocked_of,
     ballots: Ballots,
     seed: int,
+    effort: tuple[int, int],
 ) -> _Arrangement:
     """Slots for the free sessions within the first `k` slots, around the pinned ones.
 
@@ -600,12 +601,13 @@ def _arrange(
 
     rng = random.Random(seed)
     runs = []
-    for _ in range(_RESTARTS):
+    restarts, steps_per_session = effort
+    for _ in range(restarts):
         state = _SlotState(rows, block, options, fixed, n_slots, n_rooms, k)
         state.greedy_fill(rng, hard_of)
         if state.unplaced:
             return _Arrangement({}, {units[i].id: ("room", None) for i in state.unplaced})
-        state.anneal(rng, _STEPS_PER_SESSION * n, mean_weight)
+        state.anneal(rng, steps_per_session * n, mean_weight)
         runs.append((state.best_cost, state.best_start))
     _, best = min(runs, key=lambda run: run[0])  # earliest run wins ties
     state = _SlotState(rows, block, options, fixed, n_slots, n_rooms, k)
@@ -627,6 +629,7 @@ def _arrange(
 # 5,000 ballots take about half a second in CPython while small instances reach the optimum.
 _STEPS_PER_SESSION = 2000
 _RESTARTS = 3
+_PROBE = (1, 300)  # restarts, steps per session: enough to meet the hard constraints when they can be
 
 
 class _SlotState:
@@ -634,7 +637,7 @@ class _SlotState:
 
     A session of one slot moves and swaps in O(1) evaluation; a long session shifts to
     another start, moving a single session out of each slot it newly fills into a slot it
-    leaves, evaluated by applying and undoing.
+    leaves, evaluated in O(its length).
     """
 
     def __init__(
@@ -661,6 +664,7 @@ class _SlotState:
         self.singles = [i for i in self.free if self.is_single[i]]
         self.longs = [i for i in self.free if not self.is_single[i]]
         self.multi = [i for i in range(n) if any(len(sp) > 1 for sp in options[i].values())]
+        self.span_sets = [{start: frozenset(span) for start, span in options[i].items()} for i in range(n)]
         self.start = [-1] * n
         self.count = [0] * n_slots
         self.members: list[list[int]] = [[] for _ in range(n_slots)]  # free single-slot sessions
@@ -676,14 +680,18 @@ class _SlotState:
     def cost_at(self, i: int, s: int) -> int:
         block = self.block[i]
         span = self.options[i][s]
+        if len(span) == 1:
+            t = span[0]
+            return self.to_slot[t][i] + block[t]
         cost = sum(self.to_slot[t][i] + block[t] for t in span)
-        if len(span) > 1:
-            # Two long sessions sharing several slots clash once, not once per shared slot.
-            for j in self.multi:
-                if j != i and self.start[j] >= 0:
-                    shared = len(set(span).intersection(self.options[j][self.start[j]]))
-                    if shared > 1:
-                        cost -= self.weights[i][j] * (shared - 1)
+        # Two long sessions sharing several slots clash once, not once per shared slot.
+        mine = self.span_sets[i][s]
+        for j in self.multi:
+            start = self.start[j]
+            if j != i and start >= 0:
+                shared = len(mine & self.span_sets[j][start])
+                if shared > 1:
+                    cost -= self.weights[i][j] * (shared - 1)
         return cost
 
     def _add(self, i: int, s: int) -> None:
@@ -757,38 +765,40 @@ class _SlotState:
         members_b[members_b.index(j)] = i
         self.start[i], self.start[j] = b, a
 
-    def _shift(self, i: int, s_b: int, pick) -> list[tuple[int, int]] | None:
-        """Move long session i to start s_b; None (state unchanged) when a newly filled full
-        slot has no single session to make way."""
-        s_a = self.start[i]
-        old, new = self.options[i][s_a], self.options[i][s_b]
+    def _shift_plan(self, i: int, s_b: int, pick) -> list[tuple[int, int, int]] | None:
+        """To move long session i to start s_b: which single session leaves each newly filled
+        full slot, and for which slot i frees: [(j, from, to)]; None when one cannot."""
+        old, new = self.options[i][self.start[i]], self.options[i][s_b]
         gained = [t for t in new if t not in old]
         freed = [t for t in old if t not in new]
-        self._remove(i)
-        log = [(i, s_a)]
+        plan = []
         for t, destination in zip(gained, freed, strict=True):
             if self.count[t] >= self.per_slot:
                 if not self.members[t]:
-                    self._undo(log)
                     return None
-                j = pick(self.members[t])
-                self._remove(j)
-                self._add(j, destination)
-                log.append((j, t))
+                plan.append((pick(self.members[t]), t, destination))
+        return plan
+
+    def _shift_delta(self, i: int, s_b: int, plan: list[tuple[int, int, int]]) -> int:
+        """The cost change of `_shift`, without changing anything: the evicted sessions leave
+        slots i newly covers for slots it leaves, so they never meet each other or i."""
+        weights, to_slot, block = self.weights[i], self.to_slot, self.block
+        delta = self.cost_at(i, s_b) - self.cost_at(i, self.start[i])
+        for j, t, destination in plan:
+            delta += to_slot[destination][j] - weights[j] + block[j][destination]
+            delta -= to_slot[t][j] + block[j][t] + weights[j]
+        return delta
+
+    def _shift(self, i: int, s_b: int, plan: list[tuple[int, int, int]]) -> None:
+        """Move long session i to start s_b along `plan`."""
+        self._remove(i)
+        for j, _, destination in plan:
+            self._remove(j)
+            self._add(j, destination)
         self._add(i, s_b)
-        return log
 
     def _cheapest_to_evict(self, members: list[int]) -> int:
         return min(members, key=lambda j: (self.to_slot[self.start[j]][j], j))
-
-    def _undo(self, log: list[tuple[int, int]]) -> None:
-        i, s_a = log[0]
-        if self.start[i] >= 0:
-            self._remove(i)
-        for j, t in reversed(log[1:]):
-            self._remove(j)
-            self._add(j, t)
-        self._add(i, s_a)
 
     def anneal(self, rng: random.Random, steps: int, mean_weight: float) -> None:
         if not self.free or self.k < 2 or mean_weight <= 0:
@@ -810,14 +820,15 @@ class _SlotState:
                 starts = [s for s in self.options[i] if s != start[i]]
                 if not starts:
                     continue
-                before = self.cost
-                log = self._shift(i, starts[int(rand() * len(starts))], lambda m: m[int(rand() * len(m))])
-                if log is None:
+                s_b = starts[int(rand() * len(starts))]
+                plan = self._shift_plan(i, s_b, lambda m: m[int(rand() * len(m))])
+                if plan is None:
                     continue
-                delta = self.cost - before
+                delta = self._shift_delta(i, s_b, plan)
                 if delta > 0 and rand() >= math.exp(-delta / temp):
-                    self._undo(log)
-                elif self.cost < self.best_cost:
+                    continue
+                self._shift(i, s_b, plan)
+                if self.cost < self.best_cost:
                     self.best_cost, self.best_start = self.cost, list(start)
                 continue
             if not n_singles:
@@ -898,14 +909,10 @@ class _SlotState:
                 for s in list(self.options[i]):
                     if s == self.start[i]:
                         continue
-                    before = self.cost
-                    log = self._shift(i, s, self._cheapest_to_evict)
-                    if log is None:
-                        continue
-                    if self.cost < before:
+                    plan = self._shift_plan(i, s, self._cheapest_to_evict)
+                    if plan is not None and self._shift_delta(i, s, plan) < 0:
+                        self._shift(i, s, plan)
                         improved = True
-                    else:
-                        self._undo(log)
 
 
 class _Explainer:
