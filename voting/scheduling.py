@@ -314,15 +314,28 @@ def build_schedule(
         needed = sum(s.length for s in chosen)
         k = next((n for n in range(len(slots) + 1) if sum(per_slot_free[:n]) >= needed), len(slots))
     pinned = [(by_id[sid], span) for sid, (_, span) in sorted(pin_spans.items())]
+    computed: dict[frozenset, dict[tuple[int, int], int]] = {}
+
+    def co_votes(ids: frozenset) -> dict[tuple[int, int], int]:
+        if ids not in computed:  # the probe and the full search weigh the same sessions
+            computed.clear()
+            computed[ids] = _co_votes(ids, ballots)[0]
+        return computed[ids]
+
     while True:
         # A short search first: when the constraints cannot be met it says so cheaply, and
         # only an arrangement that can be met gets the full search for fewer clashes.
-        common = {"pinned": pinned, "k": k, "days": days, "n_rooms": len(rooms), "blocked_of": blocked_of}
-        attempt = _arrange(free=chosen, ballots=ballots, seed=seed, effort=_PROBE, **common)
+        common = {
+            "pinned": pinned,
+            "k": k,
+            "days": days,
+            "n_rooms": len(rooms),
+            "blocked_of": blocked_of,
+            "co_votes": co_votes,
+        }
+        attempt = _arrange(free=chosen, seed=seed, effort=_PROBE, **common)
         if not attempt.bad:
-            full = _arrange(
-                free=chosen, ballots=ballots, seed=seed, effort=(_RESTARTS, _STEPS_PER_SESSION), **common
-            )
+            full = _arrange(free=chosen, seed=seed, effort=(_RESTARTS, _STEPS_PER_SESSION), **common)
             if not full.bad:
                 attempt = full
         if not attempt.bad:
@@ -550,9 +563,9 @@ def _arrange(
     days: Sequence[Hashable],
     n_rooms: int,
     blocked_of,
-    ballots: Ballots,
     seed: int,
     effort: tuple[int, int],
+    co_votes,
 ) -> _Arrangement:
     """Slots for the free sessions within the first `k` slots, around the pinned ones.
 
@@ -563,7 +576,7 @@ def _arrange(
     units = [s for s, _ in pinned] + list(free)
     n, n_slots = len(units), len(days)
     index_of = {s.id: i for i, s in enumerate(units)}
-    weights, _ = _co_votes(index_of, ballots)
+    weights = co_votes(frozenset(index_of))
     rows = [[0] * n for _ in range(n)]
     for (a, b), w in weights.items():
         rows[index_of[a]][index_of[b]] = w
