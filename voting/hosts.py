@@ -123,7 +123,7 @@ def redeem_invite(*, attendee: Attendee, code: str) -> Proposal:
             raise AlreadyHost()
         if CoHost.objects.filter(proposal=proposal).count() >= settings.UNCONF_COHOSTS_MAX:
             raise CohostCap()
-        CoHost.objects.create(proposal=proposal, attendee=attendee)
+        CoHost.objects.create(event_id=proposal.event_id, proposal=proposal, attendee=attendee)
         invite.used_by, invite.used_at = attendee, timezone.now()
         invite.save(update_fields=["used_by", "used_at"])
         transaction.on_commit(lambda: broadcast.state_changed(proposal.event_id), robust=True)
@@ -140,7 +140,7 @@ def merge_hosts(*, source: Proposal, target: Proposal) -> list[str]:
         if attendee_id in current:
             continue
         if room > 0:
-            CoHost.objects.create(proposal=target, attendee_id=attendee_id)
+            CoHost.objects.create(event_id=target.event_id, proposal=target, attendee_id=attendee_id)
             current.add(attendee_id)
             room -= 1
         else:
@@ -164,7 +164,7 @@ def set_unavailable_slots(*, attendee: Attendee, slot_ids: list[int]) -> list[in
         Unavailability.objects.filter(attendee=attendee).exclude(slot_id__in=wanted).delete()
         have = set(Unavailability.objects.filter(attendee=attendee).values_list("slot_id", flat=True))
         Unavailability.objects.bulk_create(
-            Unavailability(attendee=attendee, slot_id=s) for s in wanted - have
+            Unavailability(event_id=attendee.event_id, attendee=attendee, slot_id=s) for s in wanted - have
         )
         transaction.on_commit(lambda: broadcast.state_changed(attendee.event_id), robust=True)
     return sorted(wanted)

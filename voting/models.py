@@ -324,6 +324,8 @@ class ScheduledSession(models.Model):
 class CoHost(models.Model):
     """An attendee who hosts a proposal with its author (at most UNCONF_COHOSTS_MAX per proposal)."""
 
+    # The event, denormalised: a change here changes the event's live state (schedule conflicts).
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="cohosts")
     attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="cohosting")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -355,6 +357,7 @@ class CohostInvite(models.Model):
 class Unavailability(models.Model):
     """An attendee cannot host in this slot; the builder keeps their sessions out of it."""
 
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")  # as CoHost.event
     attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="unavailable")
     slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="unavailable_hosts")
 

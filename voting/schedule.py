@@ -97,7 +97,7 @@ def ballots_for(proposal_ids) -> Ballots:
 def unavailability_of(event: Event) -> dict[str, set[int]]:
     """Host pseudonym -> slot ids they cannot host in."""
     marked: dict[str, set[int]] = {}
-    rows = Unavailability.objects.filter(slot__event=event).values_list("attendee__public_id", "slot_id")
+    rows = Unavailability.objects.filter(event=event).values_list("attendee__public_id", "slot_id")
     for public_id, slot_id in rows:
         marked.setdefault(public_id, set()).add(slot_id)
     return marked
