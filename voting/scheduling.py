@@ -678,6 +678,7 @@ class _SlotState:
         self.longs = [i for i in self.free if not self.is_single[i]]
         self.multi = [i for i in range(n) if any(len(sp) > 1 for sp in options[i].values())]
         self.span_sets = [{start: frozenset(span) for start, span in options[i].items()} for i in range(n)]
+        self.max_length = max((len(span) for spans in options for span in spans.values()), default=1)
         self.start = [-1] * n
         self.count = [0] * n_slots
         self.members: list[list[int]] = [[] for _ in range(n_slots)]  # free single-slot sessions
@@ -699,9 +700,10 @@ class _SlotState:
         cost = sum(self.to_slot[t][i] + block[t] for t in span)
         # Two long sessions sharing several slots clash once, not once per shared slot.
         mine = self.span_sets[i][s]
+        reach = self.max_length - 2  # spans starting further apart share at most one slot
         for j in self.multi:
             start = self.start[j]
-            if j != i and start >= 0:
+            if j != i and start >= 0 and abs(start - s) <= reach:
                 shared = len(mine & self.span_sets[j][start])
                 if shared > 1:
                     cost -= self.weights[i][j] * (shared - 1)
