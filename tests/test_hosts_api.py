@@ -248,3 +248,19 @@ def test_an_event_has_its_own_time_zone_for_slots_and_deadlines(organizer, org_c
     assert changed.json()["time_zone"] == "Asia/Tokyo"
     assert bad.status_code == 400
     assert slot["starts_at"] == "2030-05-01T10:00:00+09:00"
+
+
+def test_exports_give_a_long_session_the_end_of_its_last_slot_in_the_event_zone(event, org_client):
+    org_client.patch(f"/api/events/{event.slug}", {"time_zone": "Europe/Berlin"}, format="json")
+    [workshop] = factories.make_proposals(event, 1)
+    services.edit_proposal(proposal=workshop, changes={"length": 2}, by_organizer=True)
+    add_room(org_client, event, "Hall", 50)
+    add_slots(org_client, event, 2)  # 10:00–10:45 and 11:00–11:45 UTC
+    generate(org_client, event)
+
+    exported = org_client.get(f"/api/events/{event.slug}/schedule.json").json()
+
+    assert exported["time_zone"] == "Europe/Berlin"
+    assert [(s["starts_at"], s["ends_at"]) for s in exported["sessions"]] == [
+        ("2030-05-01T12:00:00+02:00", "2030-05-01T13:45:00+02:00")
+    ]
