@@ -18,8 +18,11 @@ HOSTILE = '</title><script>alert("x")</script> & ]]> , ; \\ ✨'
 
 
 @pytest.fixture
-def berlin(settings):
-    settings.TIME_ZONE = "Europe/Berlin"
+def berlin(event, settings):
+    # The event's own zone, not the server's: exports follow the event.
+    settings.TIME_ZONE = "America/New_York"
+    event.time_zone = "Europe/Berlin"
+    event.save(update_fields=["time_zone"])
 
 
 @pytest.fixture

@@ -118,8 +118,8 @@ def test_room_input_is_validated(event, org_client):
     assert missing.json() == {"name": ["This field is required."], "capacity": ["This field is required."]}
 
 
-def test_slots_are_listed_in_time_order_in_the_server_time_zone(event, org_client, settings):
-    settings.TIME_ZONE = "Europe/Berlin"
+def test_slots_are_listed_in_time_order_in_the_event_time_zone(event, org_client):
+    org_client.patch(f"/api/events/{event.slug}", {"time_zone": "Europe/Berlin"}, format="json")
     late = add_slot(
         org_client, event, "2030-05-01T14:00:00+02:00", "2030-05-01T15:00:00+02:00", "After lunch"
     )
@@ -143,8 +143,8 @@ def test_slots_are_listed_in_time_order_in_the_server_time_zone(event, org_clien
     ]
 
 
-def test_a_slot_without_offset_is_read_as_wall_time_in_the_server_time_zone(event, org_client, settings):
-    settings.TIME_ZONE = "Europe/Berlin"
+def test_a_slot_without_offset_is_read_as_wall_time_in_the_event_time_zone(event, org_client):
+    org_client.patch(f"/api/events/{event.slug}", {"time_zone": "Europe/Berlin"}, format="json")
 
     slot = add_slot(org_client, event, "2030-05-01T10:00", "2030-05-01T10:45")
 
@@ -297,7 +297,9 @@ def test_the_top_proposals_fill_the_cells_and_the_rest_are_reported_unscheduled(
     schedule = generate(org_client, event)
 
     assert {s["proposal"] for s in schedule["sessions"]} == {top.pk, second.pk}
-    assert schedule["unscheduled"] == [third.pk]
+    assert schedule["unscheduled"] == [
+        {"proposal": third.pk, "reason": "Ranked #3: all 2 cells went to pinned or higher-ranked sessions."}
+    ]
 
 
 def test_more_voters_get_the_bigger_room(event, org_client):
@@ -408,6 +410,8 @@ def test_the_schedule_has_the_contract_shape(event, org_client):
                 "title": proposal.title,
                 "room": room,
                 "slot": slot,
+                "slots": [slot],
+                "length": 1,
                 "pinned": False,
                 "voters": 1,
                 "explanation": "Ranked #1 with 1 dot. None of its voters picked another scheduled session, "
@@ -415,6 +419,9 @@ def test_the_schedule_has_the_contract_shape(event, org_client):
             }
         ],
         "over_capacity": [],
+        "unscheduled": [],
+        "conflicts": [],
+        "constraints": {},
     }
 
 
@@ -426,8 +433,9 @@ def test_reading_the_schedule_takes_a_fixed_number_of_queries(event, org_client,
     add_slots(org_client, event, 2)
     generate(org_client, event)
 
-    # token, event, organizer check; rooms, slots, sessions with their proposals, ballots
-    with django_assert_num_queries(7):
+    # token, event, organizer check; rooms, slots, sessions with their proposals, ballots,
+    # proposals left out and why; for organizers the hosts (authors, co-hosts) and availability
+    with django_assert_num_queries(12):
         response = org_client.get(f"/api/events/{event.slug}/schedule")
 
     assert len(response.json()["sessions"]) == 8
@@ -605,10 +613,10 @@ def test_everyone_sees_the_schedule_once_published(event, org_client, drafted, a
     assert published.json()["published"] is True
     for client in (anon, attendee_client):
         assert client.get(f"/api/events/{event.slug}{path}").status_code == 200
-    assert (
-        anon.get(f"/api/events/{event.slug}/schedule").json()
-        == org_client.get(f"/api/events/{event.slug}/schedule").json()
-    )
+    organizers = org_client.get(f"/api/events/{event.slug}/schedule").json()
+    assert anon.get(f"/api/events/{event.slug}/schedule").json() == {
+        k: v for k, v in organizers.items() if k not in ("conflicts", "constraints")
+    }
 
 
 def test_unpublishing_hides_it_again(event, org_client, drafted, anon):
@@ -695,11 +703,15 @@ def test_a_published_schedule_tells_the_public_no_counts_while_they_are_hidden(o
     organizers = client.get(f"/api/events/{event.slug}/schedule").json()
 
     assert "over_capacity" not in public
-    assert [set(s) for s in public["sessions"]] == [{"proposal", "title", "room", "slot", "pinned"}] * 2
+    assert [set(s) for s in public["sessions"]] == [
+        {"proposal", "title", "room", "slot", "slots", "length", "pinned"}
+    ] * 2
     assert organizers["over_capacity"] == [popular.pk]
     assert session_of(organizers, popular)["voters"] == 2
     client.patch(f"/api/events/{event.slug}", {"results_revealed": True}, format="json")
-    assert anon.get(f"/api/events/{event.slug}/schedule").json() == organizers
+    assert anon.get(f"/api/events/{event.slug}/schedule").json() == {
+        k: v for k, v in organizers.items() if k not in ("conflicts", "constraints")
+    }
 
 
 # --- the live feed and the console page ------------------------------------------------------
@@ -735,7 +747,10 @@ async def test_publishing_sends_the_schedule_to_the_stage_and_phones_at_once(org
                 break
         expected = await sync_to_async(lambda: client.get(f"/api/events/{event.slug}/schedule").json())()
         assert first["schedule"] is None
-        assert message["schedule"] == expected
+        # The stage gets the public schedule: no constraint details (they name hosts).
+        assert message["schedule"] == {
+            k: v for k, v in expected.items() if k not in ("conflicts", "constraints")
+        }
         assert message["version"] > first["version"]
     finally:
         await stage.disconnect()

@@ -7,11 +7,14 @@ from dataclasses import replace
 import pytest
 
 from voting.scheduling import (
+    COMPACT,
+    SPREAD,
     Placement,
     RoomInput,
     ScheduleResult,
     SessionInput,
     SlotInput,
+    Unscheduled,
     build_schedule,
     clash_total,
     pair_weights,
@@ -34,6 +37,10 @@ def placement_of(result: ScheduleResult, sid: int) -> Placement:
     return next(p for p in result.placements if p.session_id == sid)
 
 
+def unscheduled_ids(result: ScheduleResult) -> tuple[int, ...]:
+    return tuple(u.proposal for u in result.unscheduled)
+
+
 def slots_by_session(result: ScheduleResult) -> dict[int, int]:
     return {p.session_id: p.slot_id for p in result.placements}
 
@@ -42,7 +49,11 @@ def test_two_sessions_sharing_all_voters_run_in_different_slots() -> None:
     ballots = {voter: {1: 1, 2: 1} for voter in range(5)}
 
     result = build_schedule(
-        sessions=[session(1, 5), session(2, 5)], rooms=[HALL, NOOK], slots=[MORNING, NOON], ballots=ballots
+        sessions=[session(1, 5), session(2, 5)],
+        rooms=[HALL, NOOK],
+        slots=[MORNING, NOON],
+        ballots=ballots,
+        fill=SPREAD,
     )
 
     assert slots_by_session(result)[1] != slots_by_session(result)[2]
@@ -83,6 +94,7 @@ def test_pinned_session_stays_put_and_others_fill_the_remaining_cells() -> None:
         explanation="Pinned by the organizers to Nook at 09:00. Ranked #4 with 1 dot. "
         "None of its voters picked another scheduled session, so it cannot clash. "
         "Room fixed by the pin (1 voter, capacity 10).",
+        slot_ids=(20,),
     )
     assert sorted((p.room_id, p.slot_id) for p in result.placements) == [
         (10, 20),
@@ -99,7 +111,7 @@ def test_pinned_session_is_scheduled_even_with_the_fewest_dots() -> None:
     result = build_schedule(sessions=sessions, rooms=[HALL], slots=[MORNING, NOON], ballots={})
 
     assert slots_by_session(result) == {1: 20, 3: 21}
-    assert result.unscheduled == (2,)
+    assert unscheduled_ids(result) == (2,)
 
 
 def test_session_with_most_voters_gets_the_biggest_room_in_its_slot() -> None:
@@ -185,7 +197,7 @@ def test_top_sessions_by_dots_fill_the_cells_with_ties_broken_by_id() -> None:
     )
 
     assert sorted(p.session_id for p in result.placements) == [1, 3, 4]
-    assert result.unscheduled == (5, 2)
+    assert unscheduled_ids(result) == (5, 2)
     assert [s.id for s in ranked(sessions)] == [1, 3, 4, 5, 2]
 
 
@@ -237,7 +249,7 @@ def test_two_pins_on_one_cell_keep_the_higher_ranked_and_place_the_other_freely(
     assert placement_of(result, 1).slot_id == 21
     assert "same room and slot as higher-ranked 'Talk 2'" in placement_of(result, 1).explanation
     assert result.dropped_pins == (1,)
-    assert result.unscheduled == (3, 4)
+    assert unscheduled_ids(result) == (3, 4)
 
 
 def test_more_pins_than_cells_leaves_the_lower_ranked_pins_unscheduled() -> None:
@@ -246,7 +258,7 @@ def test_more_pins_than_cells_leaves_the_lower_ranked_pins_unscheduled() -> None
     result = build_schedule(sessions=sessions, rooms=[HALL], slots=[MORNING], ballots={})
 
     assert [p.session_id for p in result.placements] == [1]
-    assert result.unscheduled == (2, 3)
+    assert unscheduled_ids(result) == (2, 3)
     assert result.dropped_pins == (2, 3)
 
 
@@ -256,7 +268,7 @@ def test_half_pins_and_pins_to_unknown_cells_are_dropped_and_reported() -> None:
     result = build_schedule(sessions=sessions, rooms=[HALL], slots=[MORNING, NOON], ballots={})
 
     assert result.dropped_pins == (1, 2)
-    assert result.unscheduled == (3,)
+    assert unscheduled_ids(result) == (3,)
     assert "only a room or only a slot" in placement_of(result, 1).explanation
     assert "not in this schedule" in placement_of(result, 2).explanation
     assert not any(p.pinned for p in result.placements)
@@ -268,7 +280,7 @@ def test_fewer_sessions_than_cells_leaves_cells_empty() -> None:
     )
 
     assert len(result.placements) == 2
-    assert result.unscheduled == ()
+    assert unscheduled_ids(result) == ()
 
 
 @pytest.mark.parametrize(("rooms", "slots"), [([], [MORNING]), ([HALL], []), ([], [])])
@@ -278,7 +290,14 @@ def test_no_rooms_or_no_slots_gives_an_empty_schedule(rooms: list[RoomInput], sl
     result = build_schedule(sessions=sessions, rooms=rooms, slots=slots, ballots={"a": {1: 1, 2: 1}})
 
     assert result == ScheduleResult(
-        placements=(), clash_total=0, over_capacity=(), unscheduled=(1, 2), dropped_pins=(2,)
+        placements=(),
+        clash_total=0,
+        over_capacity=(),
+        unscheduled=(
+            Unscheduled(1, "There are no rooms or slots to put it in."),
+            Unscheduled(2, "There are no rooms or slots to put it in."),
+        ),
+        dropped_pins=(2,),
     )
 
 
@@ -299,13 +318,18 @@ def test_duplicate_session_ids_are_rejected() -> None:
         build_schedule(sessions=[session(1, 1), session(1, 2)], rooms=[HALL], slots=[MORNING], ballots={})
 
 
-def brute_force_optimum(sessions, rooms, slots, ballots) -> int:
-    """Lowest clash total over every slot assignment of the builder's chosen sessions."""
+def brute_force_optimum(sessions, rooms, slots, ballots, *, compact: bool = False) -> int:
+    """Lowest clash total over every slot assignment of the builder's chosen sessions; with
+    `compact`, the unpinned ones only in the earliest slots that can hold them."""
     chosen = ranked(sessions)[: len(rooms) * len(slots)]
     pinned = {s.id: s.pinned_slot for s in chosen if s.pinned_slot is not None}
     free = [s.id for s in chosen if s.id not in pinned]
+    usable = [t.id for t in slots]
+    if compact:
+        room_left = [len(rooms) - list(pinned.values()).count(t.id) for t in slots]
+        usable = usable[: next(n for n in range(len(slots) + 1) if sum(room_left[:n]) >= len(free))]
     best = None
-    for assignment in itertools.product([t.id for t in slots], repeat=len(free)):
+    for assignment in itertools.product(usable, repeat=len(free)):
         slot_of = {**pinned, **dict(zip(free, assignment, strict=True))}
         loads = [list(slot_of.values()).count(t.id) for t in slots]
         if max(loads) <= len(rooms):
@@ -314,8 +338,9 @@ def brute_force_optimum(sessions, rooms, slots, ballots) -> int:
     return best
 
 
+@pytest.mark.parametrize("fill", [COMPACT, SPREAD])
 @pytest.mark.parametrize("seed", range(12))
-def test_builder_matches_the_brute_force_optimum_on_small_instances(seed: int) -> None:
+def test_builder_matches_the_brute_force_optimum_on_small_instances(seed: int, fill: str) -> None:
     rng = random.Random(seed)
     n_rooms, n_slots = rng.choice([(2, 3), (2, 4), (3, 3), (4, 2)])
     n_sessions = rng.randint(5, 8)
@@ -327,6 +352,6 @@ def test_builder_matches_the_brute_force_optimum_on_small_instances(seed: int) -
             replace(s, pinned_room=rooms[0].id, pinned_slot=slots[-1].id) if s == top else s for s in sessions
         ]
 
-    result = build_schedule(sessions=sessions, rooms=rooms, slots=slots, ballots=ballots)
+    result = build_schedule(sessions=sessions, rooms=rooms, slots=slots, ballots=ballots, fill=fill)
 
-    assert result.clash_total == brute_force_optimum(sessions, rooms, slots, ballots)
+    assert result.clash_total == brute_force_optimum(sessions, rooms, slots, ballots, compact=fill == COMPACT)

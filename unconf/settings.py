@@ -231,6 +231,7 @@ UNCONF_BAD_CODE_RATE = env_int("UNCONF_BAD_CODE_RATE", 100)
 UNCONF_BAD_CODE_WINDOW_SECONDS = env_int("UNCONF_BAD_CODE_WINDOW_SECONDS", 600)
 # Proposals one attendee may submit to one event.
 UNCONF_PROPOSALS_PER_ATTENDEE = env_int("UNCONF_PROPOSALS_PER_ATTENDEE", 5)
+UNCONF_COHOSTS_MAX = env_int("UNCONF_COHOSTS_MAX", 3)
 # Only these proxy addresses may set X-Forwarded-For for rate limiting.
 UNCONF_TRUSTED_PROXIES = env_list("UNCONF_TRUSTED_PROXIES")
 # Largest websocket message a client may send before close 4009.

@@ -1,6 +1,7 @@
 """REST API views: parse → service → serialize. Who may do what is decided here, rules in services."""
 
 import hashlib
+import zoneinfo
 
 from django.contrib.auth import authenticate
 from django.db import connection
@@ -15,7 +16,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import logins, ratelimit, services, snapshots
+from . import hosts, logins, ratelimit, services, snapshots
 from .csvfiles import csv_response
 from .errors import Forbidden, NotFound, NotJoined, UnconfError
 from .identity import (
@@ -25,7 +26,8 @@ from .identity import (
     client_address,
     csrf_failure_reason,
 )
-from .models import Badge, Event, LedgerEntry, Proposal, ProposalStatus
+from .models import Badge, Event, LedgerEntry, Proposal, ProposalStatus, Slot
+from .schedule import slot_dict
 from .serializers import (
     BadgeCountSerializer,
     BadgeSerializer,
@@ -84,6 +86,8 @@ class EventScoped(APIView):
         self.event = Event.at(kwargs["slug"])
         if self.event is None:
             raise NotFound("No event with this address.")
+        # Times without an offset are read, and times are shown, in the event's own zone.
+        timezone.activate(zoneinfo.ZoneInfo(self.event.time_zone))
         self.is_organizer = self.event.is_organizer(request.user)
         self.attendee = self._attendee(request)
 
@@ -102,6 +106,12 @@ class EventScoped(APIView):
                 raise CsrfFailed(f"CSRF check failed: {reason}")
         return attendee
 
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            timezone.deactivate()
+
     def require_organizer(self):
         if not self.is_organizer:
             raise Forbidden("Only the event's organizers may do this.")
@@ -114,12 +124,22 @@ class EventScoped(APIView):
     def counts_visible(self) -> bool:
         return self.is_organizer or self.event.counts_public()
 
-    def context(self) -> dict:
+    def context(self, proposals=()) -> dict:
         return {
             "is_organizer": self.is_organizer,
             "attendee": self.attendee,
             "show_counts": self.counts_visible(),
+            "hosts": self.hosts_shown(proposals),
         }
+
+    def hosts_shown(self, proposals) -> dict[int, list[str]]:
+        """`hosts` of these proposals as the caller may see them: organizers all, hosts their own."""
+        if not proposals or not (self.is_organizer or self.attendee):
+            return {}
+        shown = hosts.host_pseudonyms(p.pk for p in proposals)
+        if self.is_organizer:
+            return shown
+        return {pid: ids for pid, ids in shown.items() if self.attendee.public_id in ids}
 
 
 class EventListView(APIView):
@@ -269,14 +289,15 @@ class ProposalListView(EventScoped):
             visible = Proposal.objects.published().filter(event=self.event)
             if self.attendee is not None:
                 visible = visible | Proposal.objects.filter(author=self.attendee)
-            proposals = visible
+                visible = visible | Proposal.objects.filter(cohosts__attendee=self.attendee)
+            proposals = visible.distinct()
         order = request.query_params.get("order") or ("top" if self.counts_visible() else "random")
         if order == "top" and self.counts_visible():
             proposals = list(proposals.order_by("-dots", "-voters", "created_at", "id"))
         else:
             seed = self.attendee.public_id if self.attendee else "public"
             proposals = sorted(proposals, key=_stable_shuffle_key(seed))
-        return Response(ProposalSerializer(proposals, many=True, context=self.context()).data)
+        return Response(ProposalSerializer(proposals, many=True, context=self.context(proposals)).data)
 
     @extend_schema(request=ProposalSerializer, responses={201: ProposalSerializer, 409: ERROR})
     def post(self, request, slug):
@@ -291,8 +312,9 @@ class ProposalListView(EventScoped):
             title=data["title"],
             description=data.get("description", ""),
             host_name=data.get("host_name", ""),
+            length=hosts.check_length(data.get("length", 1), by_organizer=self.is_organizer),
         )
-        return Response(ProposalSerializer(proposal, context=self.context()).data, status=201)
+        return Response(ProposalSerializer(proposal, context=self.context([proposal])).data, status=201)
 
 
 class ProposalSimilarView(EventScoped):
@@ -307,47 +329,115 @@ class ProposalSimilarView(EventScoped):
         return Response(ProposalSerializer(similar, many=True, context=self.context()).data)
 
 
-class ProposalDetailView(EventScoped):
+class ProposalAccess(EventScoped):
+    """Who may see and change one proposal."""
+
     def get_proposal(self, pk) -> Proposal:
         proposal = Proposal.objects.filter(event=self.event, pk=pk).first()
         visible = proposal is not None and (
             self.is_organizer
             or proposal.status == ProposalStatus.PUBLISHED
-            or (self.attendee is not None and proposal.author_id == self.attendee.pk)
+            or hosts.is_host(proposal, self.attendee)
         )
         if not visible:
             raise NotFound("No such proposal in this event.")
         return proposal
 
-    def get_own_or_organized(self, pk) -> Proposal:
+    def get_own_or_organized(self, pk, *, cohosts: bool = False) -> Proposal:
+        """The proposal if the caller may change it: organizers, its author, and with
+        `cohosts` its co-hosts too."""
         proposal = self.get_proposal(pk)
         if not self.is_organizer:
             if self.attendee is None and not self.request.user.is_authenticated:
                 raise NotJoined()
-            if self.attendee is None or proposal.author_id != self.attendee.pk:
+            allowed = self.attendee is not None and (
+                proposal.author_id == self.attendee.pk or (cohosts and hosts.is_host(proposal, self.attendee))
+            )
+            if not allowed:
                 raise Forbidden("You can only change your own proposals.")
         return proposal
 
+
+class ProposalDetailView(ProposalAccess):
     @extend_schema(responses=ProposalSerializer)
     def get(self, request, slug, pk):
-        return Response(ProposalSerializer(self.get_proposal(pk), context=self.context()).data)
+        proposal = self.get_proposal(pk)
+        return Response(ProposalSerializer(proposal, context=self.context([proposal])).data)
 
     @extend_schema(request=ProposalSerializer, responses={200: ProposalSerializer, 409: ERROR})
     def patch(self, request, slug, pk):
-        proposal = self.get_own_or_organized(pk)
+        """Hosts (author and co-hosts) edit while proposals are open; organizers any time."""
+        proposal = self.get_own_or_organized(pk, cohosts=True)
         serializer = ProposalSerializer(proposal, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        if "length" in serializer.validated_data:
+            hosts.check_length(serializer.validated_data["length"], by_organizer=self.is_organizer)
         updated = services.edit_proposal(
             proposal=proposal, changes=serializer.validated_data, by_organizer=self.is_organizer
         )
-        return Response(ProposalSerializer(updated, context=self.context()).data)
+        return Response(ProposalSerializer(updated, context=self.context([updated])).data)
 
     @extend_schema(responses={200: ProposalSerializer, 409: ERROR})
     def delete(self, request, slug, pk):
-        """Withdraw: the proposal leaves the board and every dot on it is refunded."""
+        """Withdraw (author or organizers): the proposal leaves the board and every dot on it is refunded."""
         proposal = self.get_own_or_organized(pk)
         withdrawn = services.withdraw_proposal(proposal=proposal, by_organizer=self.is_organizer)
-        return Response(ProposalSerializer(withdrawn, context=self.context()).data)
+        return Response(ProposalSerializer(withdrawn, context=self.context([withdrawn])).data)
+
+
+class CohostInviteView(ProposalAccess):
+    @extend_schema(
+        request=None, responses={201: inline_serializer("CohostInvite", {"code": serializers.CharField()})}
+    )
+    def post(self, request, slug, pk):
+        """A single-use code that makes one attendee a co-host (the author or organizers)."""
+        proposal = self.get_own_or_organized(pk)
+        return Response({"code": hosts.create_invite(proposal=proposal).code}, status=201)
+
+
+class CohostView(EventScoped):
+    @extend_schema(
+        request=inline_serializer("CohostCode", {"code": serializers.CharField()}),
+        responses={200: ProposalSerializer, 403: ERROR, 409: ERROR, 429: ERROR},
+    )
+    def post(self, request, slug):
+        """Become a co-host with an invite code (403 invalid_code, 409 cohost_cap or already_host)."""
+        attendee = self.require_attendee()
+        address = client_address(request)
+        ratelimit.refuse_if_guessing(address, self.event.pk)
+        try:
+            proposal = hosts.redeem_invite(attendee=attendee, code=str(request.data.get("code", ""))[:64])
+        except UnconfError as error:
+            if error.code == "invalid_code":
+                ratelimit.count_wrong_code(address, self.event.pk)
+            raise
+        return Response(ProposalSerializer(proposal, context=self.context([proposal])).data)
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    unavailable_slots = serializers.ListField(child=serializers.IntegerField(), max_length=500)
+    slots = serializers.ListField(child=serializers.DictField(), read_only=True)
+
+
+class AvailabilityView(EventScoped):
+    @extend_schema(responses={200: AvailabilitySerializer, 401: ERROR})
+    def get(self, request, slug):
+        """The slots in which the caller cannot host, and the event's slots to choose from
+        (attendees see them here before the schedule is published)."""
+        attendee = self.require_attendee()
+        slots = [slot_dict(slot) for slot in Slot.objects.filter(event=self.event)]
+        return Response({"unavailable_slots": hosts.unavailable_slots(attendee), "slots": slots})
+
+    @extend_schema(request=AvailabilitySerializer, responses={200: AvailabilitySerializer, 401: ERROR})
+    def put(self, request, slug):
+        """Replace the slots in which the caller cannot host; the builder keeps their sessions out."""
+        attendee = self.require_attendee()
+        data = AvailabilitySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        slots = hosts.set_unavailable_slots(
+            attendee=attendee, slot_ids=data.validated_data["unavailable_slots"]
+        )
+        return Response({"unavailable_slots": slots})
 
 
 class ProposalMergeView(EventScoped):
@@ -387,7 +477,9 @@ class ProposalMergeView(EventScoped):
         data.is_valid(raise_exception=True)
         source, target = self._pair(pk, data.validated_data["into"])
         merged = services.merge_proposals(source=source, target=target)
-        return Response(ProposalSerializer(merged, context=self.context()).data)
+        body = ProposalSerializer(merged, context=self.context([merged])).data
+        # Hosts of the merged proposal that did not fit under the target's co-host cap.
+        return Response({**body, "hosts_dropped": merged.hosts_dropped})
 
 
 class VoteView(EventScoped):

@@ -4,7 +4,8 @@ All three are built from the same placed sessions as the API (`schedule.placed_s
 published proposals only, by slot then room), optionally narrowed to one attendee's picks.
 Attendee text stays text: the icalendar library escapes and folds it, ElementTree escapes
 markup, and the few characters XML 1.0 cannot carry at all are dropped. Times carry their
-time zone everywhere (the server's `TIME_ZONE`, with a VTIMEZONE in the calendar).
+time zone everywhere (the event's `time_zone`, with a VTIMEZONE in the calendar); a long
+session ends with its last slot.
 """
 
 import hashlib
@@ -17,11 +18,10 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
-from django.conf import settings
 from django.utils import timezone
 
 from .models import Event, Room, ScheduledSession, Slot
-from .schedule import placed_sessions, room_dict, rooms_of, slot_dict, slots_of
+from .schedule import event_zone, placed_sessions, room_dict, rooms_of, slot_dict, slots_of, spans_of
 
 GENERATOR = "Unconf"
 PRODID = "-//Unconf//Unconference schedule//EN"
@@ -39,6 +39,7 @@ class ScheduleExport:
     sessions: list[ScheduledSession]
     schedule_url: str  # the public schedule page, absolute
     host: str
+    zone: ZoneInfo  # the event's time zone: every time is given in it
 
 
 def collect(event: Event, *, schedule_url: str, host: str, only: set[int] | None = None) -> ScheduleExport:
@@ -49,14 +50,13 @@ def collect(event: Event, *, schedule_url: str, host: str, only: set[int] | None
         sessions = [s for s in sessions if s.proposal_id in only]
     rooms_by_id = {room.pk: room for room in rooms}
     slots_by_id = {slot.pk: slot for slot in slots}
+    zone = event_zone(event)
+    spans = spans_of(sessions, slots, zone)
     for session in sessions:  # no query per session
         session.room = rooms_by_id[session.room_id]
         session.slot = slots_by_id[session.slot_id]
-    return ScheduleExport(event, rooms, slots, sessions, schedule_url, host)
-
-
-def _local(moment):
-    return timezone.localtime(moment)
+        session.ends_at = slots_by_id[spans[session.proposal_id][-1]].ends_at  # a long session's end
+    return ScheduleExport(event, rooms, slots, sessions, schedule_url, host, zone)
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -67,9 +67,9 @@ def schedule_json(export: ScheduleExport) -> dict:
         "event": {"slug": export.event.slug, "name": export.event.name},
         "published": export.event.schedule_published,
         "url": export.schedule_url,
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": export.event.time_zone,
         "rooms": [room_dict(room) for room in export.rooms],
-        "slots": [slot_dict(slot) for slot in export.slots],
+        "slots": [slot_dict(slot, export.zone) for slot in export.slots],
         "sessions": [
             {
                 "proposal": s.proposal_id,
@@ -79,8 +79,8 @@ def schedule_json(export: ScheduleExport) -> dict:
                 "room": s.room_id,
                 "room_name": s.room.name,
                 "slot": s.slot_id,
-                "starts_at": _local(s.slot.starts_at).isoformat(),
-                "ends_at": _local(s.slot.ends_at).isoformat(),
+                "starts_at": timezone.localtime(s.slot.starts_at, export.zone).isoformat(),
+                "ends_at": timezone.localtime(s.ends_at, export.zone).isoformat(),
             }
             for s in export.sessions
         ],
@@ -102,15 +102,15 @@ def schedule_ics(export: ScheduleExport, *, calendar_name: str) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", calendar_name)
-    calendar.add("x-wr-timezone", settings.TIME_ZONE)
+    calendar.add("x-wr-timezone", export.event.time_zone)
     stamp = timezone.now().replace(microsecond=0)
-    zone = ZoneInfo(settings.TIME_ZONE)
+    zone = export.zone
     for s in export.sessions:
         entry = icalendar.Event()
         entry.add("uid", session_uid(export, s.proposal_id))
         entry.add("dtstamp", stamp)
         entry.add("dtstart", s.slot.starts_at.astimezone(zone))
-        entry.add("dtend", s.slot.ends_at.astimezone(zone))
+        entry.add("dtend", s.ends_at.astimezone(zone))
         entry.add("summary", s.proposal.title)
         entry.add("location", s.room.name)
         details = [s.proposal.description] if s.proposal.description else []
@@ -120,9 +120,9 @@ def schedule_ics(export: ScheduleExport, *, calendar_name: str) -> bytes:
             entry.add("description", "\n\n".join(details))
         entry.add("url", export.schedule_url)
         calendar.add_component(entry)
-    if export.sessions and settings.TIME_ZONE != "UTC":
+    if export.sessions and export.event.time_zone != "UTC":
         first = min(s.slot.starts_at for s in export.sessions).date()
-        last = max(s.slot.ends_at for s in export.sessions).date()
+        last = max(s.ends_at for s in export.sessions).date()
         calendar.add_missing_timezones(
             first_date=first - timedelta(days=366), last_date=last + timedelta(days=366)
         )
@@ -148,12 +148,12 @@ def _hours_minutes(delta: timedelta) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _timeslot_minutes(slots: list[Slot]) -> int:
+def _timeslot_minutes(slots: list[Slot], zone: ZoneInfo) -> int:
     """The grid the slots sit on: gcd of their lengths and start minutes (15 when no slots)."""
     step = 60
     for slot in slots:
         step = math.gcd(step, int((slot.ends_at - slot.starts_at).total_seconds() // 60))
-        step = math.gcd(step, _local(slot.starts_at).minute)
+        step = math.gcd(step, timezone.localtime(slot.starts_at, zone).minute)
     return step if slots and step >= 5 else 15
 
 
@@ -179,6 +179,10 @@ def schedule_frab(export: ScheduleExport) -> bytes:
     conference = _sub(root, "conference")
     _sub(conference, "acronym", export.event.slug)
     _sub(conference, "title", export.event.name)
+
+    def _local(moment):
+        return timezone.localtime(moment, export.zone)
+
     days: dict = {}
     for slot in export.slots:
         days.setdefault(_local(slot.starts_at).date(), []).append(slot)
@@ -186,7 +190,11 @@ def schedule_frab(export: ScheduleExport) -> bytes:
         _sub(conference, "start", min(days).isoformat())
         _sub(conference, "end", max(days).isoformat())
         _sub(conference, "days", str(len(days)))
-    _sub(conference, "timeslot_duration", _hours_minutes(timedelta(minutes=_timeslot_minutes(export.slots))))
+    _sub(
+        conference,
+        "timeslot_duration",
+        _hours_minutes(timedelta(minutes=_timeslot_minutes(export.slots, export.zone))),
+    )
 
     by_room_and_day: dict[tuple, list[ScheduledSession]] = {}
     for s in export.sessions:
@@ -209,11 +217,11 @@ def schedule_frab(export: ScheduleExport) -> bytes:
 
 
 def _frab_event(parent: ET.Element, export: ScheduleExport, s: ScheduledSession) -> None:
-    start = _local(s.slot.starts_at)
+    start = timezone.localtime(s.slot.starts_at, export.zone)
     event = _sub(parent, "event", guid=session_guid(export, s.proposal_id), id=s.proposal_id)
     _sub(event, "date", start.isoformat())
     _sub(event, "start", f"{start:%H:%M}")
-    _sub(event, "duration", _hours_minutes(s.slot.ends_at - s.slot.starts_at))
+    _sub(event, "duration", _hours_minutes(s.ends_at - s.slot.starts_at))
     _sub(event, "room", s.room.name)
     _sub(event, "slug", f"{export.event.slug}-{s.proposal_id}")
     _sub(event, "title", s.proposal.title)

@@ -65,6 +65,11 @@ def revision_field(default: int):
     return models.PositiveBigIntegerField(default=default, editable=False)
 
 
+def default_time_zone() -> str:
+    """A new event's time zone: UNCONF_TIME_ZONE (Django's TIME_ZONE)."""
+    return settings.TIME_ZONE
+
+
 class IdentityMode(models.TextChoices):
     OPEN = "open", _("Open: anyone with the event code")
     BADGE = "badge", _("Badge: one code per attendee")
@@ -97,6 +102,7 @@ class Event(DatabaseMaintained):
     voting_closes_at = models.DateTimeField(null=True, blank=True)
     results_revealed = models.BooleanField(default=False)
     schedule_published = models.BooleanField(default=False)
+    time_zone = models.CharField(max_length=64, default=default_time_zone)  # IANA name
     organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="organized_events", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Raised by the database on every change of this row, its rooms, slots and sessions.
@@ -227,6 +233,7 @@ class Proposal(DatabaseMaintained):
     # The sum of the vote rows, kept by the database in the transaction that writes them.
     dots = models.PositiveIntegerField(default=0, editable=False)
     voters = models.PositiveIntegerField(default=0, editable=False)
+    length = models.PositiveSmallIntegerField(default=1)  # consecutive slots it runs for
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revision = revision_field(1)  # raised by the database on every other change of the row
@@ -347,3 +354,63 @@ class ScheduledSession(models.Model):
 
     def __str__(self):
         return f"{self.proposal} @ {self.room} / {self.slot}"
+
+
+class CoHost(models.Model):
+    """An attendee who hosts a proposal with its author (at most UNCONF_COHOSTS_MAX per proposal)."""
+
+    # The event, denormalised: a change here changes the event's live state (schedule conflicts).
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="cohosts")
+    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="cohosting")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "attendee"], name="one_cohost_row_per_pair")
+        ]
+
+    def __str__(self):
+        return f"{self.attendee} co-hosts {self.proposal}"
+
+
+class CohostInvite(models.Model):
+    """A single-use code that makes whoever redeems it a co-host of the proposal."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="cohost_invites")
+    # As secret as a link shared in a chat: kept in clear, 60 random bits, single use.
+    code = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_by = models.ForeignKey(Attendee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.code
+
+
+class Unavailability(models.Model):
+    """An attendee cannot host in this slot; the builder keeps their sessions out of it."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")  # as CoHost.event
+    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="unavailable")
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="unavailable_hosts")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["attendee", "slot"], name="one_unavailability_per_slot")
+        ]
+
+    def __str__(self):
+        return f"{self.attendee} not at {self.slot}"
+
+
+class LeftOut(models.Model):
+    """Why the last generated schedule left a proposal out (`unscheduled` in the schedule)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="left_out")
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="left_out")
+    reason = models.TextField()
+
+    def __str__(self):
+        return f"{self.proposal}: {self.reason}"

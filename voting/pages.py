@@ -10,6 +10,7 @@ from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +36,7 @@ PHONE_ASSETS = (
     "voting/phone-propose.js",
     "voting/phone-votes.js",
     "voting/phone-schedule.js",
+    "voting/phone-hosting.js",
     "voting/feed.js",
 )
 
@@ -116,6 +118,22 @@ PHONE_STRINGS = {
     "clash_tag": gettext_lazy("Clash"),
     "unscheduled": gettext_lazy("Not in the schedule: {titles}"),
     "time_range": gettext_lazy("{start}–{end}"),
+    # hosting (co-hosts, when I can't host)
+    "hosting": gettext_lazy("Hosting"),
+    "cohosts": gettext_lazy("Hosts: you and {n} more"),
+    "invite": gettext_lazy("Invite a co-host"),
+    "invite_link": gettext_lazy("Send this link to your co-host. It works once."),
+    "copy": gettext_lazy("Copy link"),
+    "copied": gettext_lazy("Link copied."),
+    "cohost_joined": gettext_lazy("You now co-host “{title}”."),
+    "cohost_invalid": gettext_lazy("That co-host link is not valid any more. Ask for a new one."),
+    "cohost_cap": gettext_lazy("That session already has as many co-hosts as allowed."),
+    "cohost_already": gettext_lazy("You already host “{title}”."),
+    "cant_host": gettext_lazy("I can’t host then"),
+    "cant_host_hint": gettext_lazy(
+        "Tick the slots when you can’t run a session; yours will be placed elsewhere."
+    ),
+    "availability_saved": gettext_lazy("Saved: your sessions stay out of the slots you ticked."),
 }
 
 
@@ -234,7 +252,7 @@ def _page_data(event: Event, attendee) -> dict:
         "attendee": attendee.public_id,
         "display_name": attendee.display_name,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": event.time_zone,  # times on the phone in the event's zone, whatever the device's
         "worker_url": reverse("phone-worker", args=[event.slug]),
         "assets": [static(path) for path in PHONE_ASSETS],
         "strings": {key: str(text) for key, text in PHONE_STRINGS.items()},
@@ -274,7 +292,11 @@ def _schedule_rows(schedule: dict, picks: set[int]) -> tuple[list[dict], int]:
     Every row has the rooms in the same order, so on a wide screen the cells line up as a grid
     (rooms as columns); on a phone the free cells are left out.
     """
-    by_place = {(session["slot"], session["room"]): session for session in schedule["sessions"]}
+    by_place = {  # a long session fills each of its slots
+        (slot_id, session["room"]): session
+        for session in schedule["sessions"]
+        for slot_id in session["slots"]
+    }
     rows, clashes = [], 0
     for slot in schedule["slots"]:
         cells = []
@@ -322,4 +344,5 @@ def schedule_page(request, slug):
             "has_sessions": bool(schedule["sessions"]),
         }
     )
-    return render(request, "voting/schedule.html", context)
+    with timezone.override(event.time_zone):  # times in the event's zone, as on every page
+        return render(request, "voting/schedule.html", context)

@@ -3,31 +3,65 @@
 Read-only. Only sessions of published proposals count: a proposal hidden or withdrawn after
 the schedule was generated silently leaves it (its cell reads as free). The clash total uses
 the builder's own definition (`scheduling.clash_total`), over the ballots of the scheduled
-sessions, read in one query. Times are given in the server's time zone, with their offset.
+sessions, read in one query. Times are given in the event's time zone, with their offset; a
+long session occupies its slot and the next ones of the same day (`scheduling.span_indices`).
 """
+
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from .models import Event, ProposalStatus, Room, ScheduledSession, Slot, Vote
-from .scheduling import Ballots, clash_total
+from .hosts import host_pseudonyms
+from .models import (
+    Event,
+    LeftOut,
+    Proposal,
+    ProposalStatus,
+    Room,
+    ScheduledSession,
+    Slot,
+    Unavailability,
+    Vote,
+)
+from .scheduling import Ballots, clash_total, constraint_conflicts, span_indices
+
+
+def event_zone(event: Event) -> ZoneInfo:
+    return ZoneInfo(event.time_zone)
 
 
 def room_dict(room: Room) -> dict:
     return {"id": room.pk, "name": room.name, "capacity": room.capacity}
 
 
-def slot_dict(slot: Slot) -> dict:
+def slot_dict(slot: Slot, zone=None) -> dict:
+    """`zone`: the event's; by default the active one (API requests activate the event's)."""
     return {
         "id": slot.pk,
-        "starts_at": timezone.localtime(slot.starts_at).isoformat(),
-        "ends_at": timezone.localtime(slot.ends_at).isoformat(),
+        "starts_at": timezone.localtime(slot.starts_at, zone).isoformat(),
+        "ends_at": timezone.localtime(slot.ends_at, zone).isoformat(),
         "label": slot.label,
     }
 
 
-def slot_label(slot: Slot) -> str:
+def slot_label(slot: Slot, zone=None) -> str:
     """What a person calls the slot: its label, else its local start time."""
-    return slot.label or f"{timezone.localtime(slot.starts_at):%H:%M}"
+    return slot.label or f"{timezone.localtime(slot.starts_at, zone):%H:%M}"
+
+
+def slot_days(slots: list[Slot], zone) -> list:
+    """Each slot's calendar day in the event's zone: a long session stays within one."""
+    return [timezone.localtime(slot.starts_at, zone).date() for slot in slots]
+
+
+def spans_of(sessions: list[ScheduledSession], slots: list[Slot], zone) -> dict[int, list[int]]:
+    """Proposal id -> the slot ids its session occupies (its length, within its day)."""
+    days = slot_days(slots, zone)
+    index = {slot.pk: i for i, slot in enumerate(slots)}
+    return {
+        s.proposal_id: [slots[t].pk for t in span_indices(days, index[s.slot_id], s.proposal.length)]
+        for s in sessions
+    }
 
 
 def rooms_of(event: Event) -> list[Room]:
@@ -60,23 +94,46 @@ def ballots_for(proposal_ids) -> Ballots:
     return ballots
 
 
-def schedule_payload(event: Event) -> dict:
-    """`GET /api/events/<slug>/schedule` and the `schedule` of a websocket snapshot."""
+def unavailability_of(event: Event) -> dict[str, set[int]]:
+    """Host pseudonym -> slot ids they cannot host in."""
+    marked: dict[str, set[int]] = {}
+    rows = Unavailability.objects.filter(event=event).values_list("attendee__public_id", "slot_id")
+    for public_id, slot_id in rows:
+        marked.setdefault(public_id, set()).add(slot_id)
+    return marked
+
+
+def schedule_payload(event: Event, *, organizer: bool = True) -> dict:
+    """`GET /api/events/<slug>/schedule` and the `schedule` of a websocket snapshot.
+
+    Organizers also get `conflicts` (hard constraints the schedule breaks, after pins or hand
+    edits) and `constraints`: per proposal, the slots where placing it would break one, for
+    the editor's drag and drop.
+    """
+    zone = event_zone(event)
     rooms, slots = rooms_of(event), slots_of(event)
     sessions = placed_sessions(event, rooms, slots)
-    slot_of = {s.proposal_id: s.slot_id for s in sessions}
+    spans = spans_of(sessions, slots, zone)
     capacity = {room.pk: room.capacity for room in rooms}
-    return {
+    left_out = list(
+        Proposal.objects.ranked()
+        .filter(event=event, scheduled__isnull=True)
+        .values_list("id", "title", "length")
+    )
+    reasons = dict(LeftOut.objects.filter(event=event).values_list("proposal_id", "reason"))
+    payload = {
         "published": event.schedule_published,
-        "clash_total": clash_total(slot_of=slot_of, ballots=ballots_for(slot_of)) if sessions else 0,
+        "clash_total": clash_total(slot_of=spans, ballots=ballots_for(spans)) if sessions else 0,
         "rooms": [room_dict(r) for r in rooms],
-        "slots": [slot_dict(s) for s in slots],
+        "slots": [slot_dict(s, zone) for s in slots],
         "sessions": [
             {
                 "proposal": s.proposal_id,
                 "title": s.proposal.title,
                 "room": s.room_id,
                 "slot": s.slot_id,
+                "slots": spans[s.proposal_id],
+                "length": s.proposal.length,
                 "pinned": s.pinned,
                 "voters": s.proposal.voters,
                 "explanation": s.explanation,
@@ -84,6 +141,57 @@ def schedule_payload(event: Event) -> dict:
             for s in sessions
         ],
         "over_capacity": [s.proposal_id for s in sessions if s.proposal.voters > capacity[s.room_id]],
+        "unscheduled": [
+            {"proposal": pid, "reason": reasons.get(pid, NOT_GENERATED)} for pid, _title, _length in left_out
+        ],
+    }
+    if organizer:
+        payload.update(_constraints(event, zone, rooms, slots, sessions, spans, left_out))
+    return payload
+
+
+NOT_GENERATED = "Not in the schedule: published after it was generated, or taken out by the organizers."
+
+
+def _constraints(event, zone, rooms, slots, sessions, spans, left_out) -> dict:
+    titles = {s.proposal_id: s.proposal.title for s in sessions} | {pid: t for pid, t, _ in left_out}
+    lengths = {s.proposal_id: s.proposal.length for s in sessions} | {pid: n for pid, _, n in left_out}
+    hosts = host_pseudonyms(titles)
+    marked = unavailability_of(event)
+    labels = {slot.pk: slot_label(slot, zone) for slot in slots}
+    conflicts = constraint_conflicts(
+        spans={s.proposal_id: (s.room_id, spans[s.proposal_id]) for s in sessions},
+        lengths=lengths,
+        hosts=hosts,
+        unavailable=marked,
+        titles=titles,
+        slot_labels=labels,
+        room_names={room.pk: room.name for room in rooms},
+    )
+    days = slot_days(slots, zone)
+    blocked: dict[str, list[dict]] = {}
+    for pid in titles:
+        mine = set(hosts.get(pid, ()))
+        if not mine and lengths[pid] == 1:
+            continue
+        for start, slot in enumerate(slots):
+            span = [slots[t].pk for t in span_indices(days, start, lengths[pid])]
+            reason = None
+            if len(span) < lengths[pid]:
+                reason = f"It needs {lengths[pid]} consecutive slots; the day ends first."
+            for host in sorted(mine):
+                away = next((t for t in span if t in marked.get(host, ())), None)
+                if reason is None and away is not None:
+                    reason = f"Host {host} cannot host at {labels[away]}."
+            for other, other_span in spans.items():
+                shared = sorted(mine & set(hosts.get(other, ())))
+                if reason is None and other != pid and shared and set(span) & set(other_span):
+                    reason = f"Host {shared[0]} is in '{titles[other]}' then."
+            if reason is not None:
+                blocked.setdefault(str(pid), []).append({"slot": slot.pk, "reason": reason})
+    return {
+        "conflicts": [{"proposals": list(c.proposals), "reason": c.reason} for c in conflicts],
+        "constraints": blocked,
     }
 
 
@@ -98,22 +206,28 @@ def visible_schedule(event: Event, *, organizer: bool) -> dict:
     revealed), so is anything that tells them: the voters per session, which sessions have
     more voters than seats, and the explanations (they quote ranks, dots and shared voters).
     """
-    payload = schedule_payload(event)
+    payload = schedule_payload(event, organizer=organizer)
     if organizer or event.counts_public():
         return payload
     payload.pop("over_capacity")
+    payload["unscheduled"] = [
+        {"proposal": u["proposal"]} for u in payload["unscheduled"]
+    ]  # reasons quote ranks
     payload["sessions"] = [{k: v for k, v in s.items() if k not in COUNT_KEYS} for s in payload["sessions"]]
     return payload
 
 
-def same_slot_overlaps(slot_of: dict[int, int], ballots: Ballots) -> dict[tuple[int, int], tuple[int, int]]:
-    """(lower id, higher id) of two sessions in one slot -> (shared voters, clash cost)."""
+def same_slot_overlaps(slot_of: dict, ballots: Ballots) -> dict[tuple[int, int], tuple[int, int]]:
+    """(lower id, higher id) of two sessions sharing a slot -> (shared voters, clash cost).
+
+    `slot_of`: proposal id -> its slot id, or all its slot ids (a long session)."""
+    spans = {pid: {v} if isinstance(v, int) else set(v) for pid, v in slot_of.items()}
     overlaps: dict[tuple[int, int], tuple[int, int]] = {}
     for ballot in ballots.values():
-        mine = sorted((pid, dots) for pid, dots in ballot.items() if dots > 0 and pid in slot_of)
+        mine = sorted((pid, dots) for pid, dots in ballot.items() if dots > 0 and pid in spans)
         for k, (a, dots_a) in enumerate(mine):
             for b, dots_b in mine[k + 1 :]:
-                if slot_of[a] == slot_of[b]:
+                if spans[a] & spans[b]:
                     voters, cost = overlaps.get((a, b), (0, 0))
                     overlaps[a, b] = (voters + 1, cost + dots_a * dots_b)
     return overlaps
@@ -122,15 +236,18 @@ def same_slot_overlaps(slot_of: dict[int, int], ballots: Ballots) -> dict[tuple[
 def clash_report(event: Event) -> dict:
     """For the console: per slot, the pairs of sessions in it that share voters, worst first.
 
-    The costs add up to the schedule's clash total.
+    The costs add up to the schedule's clash total (a pair of long sessions sharing two slots
+    is listed under the first).
     """
     rooms, slots = rooms_of(event), slots_of(event)
     sessions = placed_sessions(event, rooms, slots)
-    slot_of = {s.proposal_id: s.slot_id for s in sessions}
-    overlaps = same_slot_overlaps(slot_of, ballots_for(slot_of)) if sessions else {}
+    spans = spans_of(sessions, slots, event_zone(event))
+    overlaps = same_slot_overlaps(spans, ballots_for(spans)) if sessions else {}
+    order = {slot.pk: i for i, slot in enumerate(slots)}
     by_slot: dict[int, list[dict]] = {}
     for (a, b), (voters, cost) in overlaps.items():
-        by_slot.setdefault(slot_of[a], []).append({"sessions": [a, b], "voters": voters, "cost": cost})
+        first = min(set(spans[a]) & set(spans[b]), key=order.get)
+        by_slot.setdefault(first, []).append({"sessions": [a, b], "voters": voters, "cost": cost})
     for pairs in by_slot.values():
         pairs.sort(key=lambda pair: (-pair["cost"], -pair["voters"], pair["sessions"]))
     return {

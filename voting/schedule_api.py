@@ -15,7 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from . import exports, schedule_services
+from . import exports, schedule_services, scheduling
 from .api import ERROR, EventScoped
 from .errors import Forbidden, NotFound
 from .models import ProposalStatus, Room, Slot, Vote
@@ -49,7 +49,7 @@ class RoomSerializer(serializers.Serializer):
 
 
 class SlotSerializer(serializers.Serializer):
-    """Times with an offset, or local wall time in the server's time zone."""
+    """Times with an offset, or local wall time in the event's time zone."""
 
     id = serializers.IntegerField(read_only=True)
     starts_at = serializers.DateTimeField()
@@ -103,6 +103,8 @@ SCHEDULE = inline_serializer(
                 "title": serializers.CharField(),
                 "room": serializers.IntegerField(),
                 "slot": serializers.IntegerField(),
+                "slots": serializers.ListField(child=serializers.IntegerField()),
+                "length": serializers.IntegerField(),
                 "pinned": serializers.BooleanField(),
                 "voters": serializers.IntegerField(),
                 "explanation": serializers.CharField(),
@@ -110,6 +112,23 @@ SCHEDULE = inline_serializer(
             many=True,
         ),
         "over_capacity": serializers.ListField(child=serializers.IntegerField()),
+        "unscheduled": inline_serializer(
+            "Unscheduled",
+            {"proposal": serializers.IntegerField(), "reason": serializers.CharField()},
+            many=True,
+        ),
+        "conflicts": inline_serializer(
+            "ScheduleConflict",
+            {
+                "proposals": serializers.ListField(child=serializers.IntegerField()),
+                "reason": serializers.CharField(),
+            },
+            many=True,
+        ),
+        "constraints": serializers.DictField(
+            child=serializers.ListField(child=serializers.DictField()),
+            help_text="Organizers: per proposal, the slots where placing it would break a hard constraint.",
+        ),
     },
 )
 
@@ -233,15 +252,20 @@ class ScheduleView(ScheduleScoped):
         return self.schedule_response(changed=False)
 
 
+class GenerateSerializer(serializers.Serializer):
+    fill = serializers.ChoiceField(
+        choices=[scheduling.COMPACT, scheduling.SPREAD], default=scheduling.COMPACT
+    )
+
+
 class ScheduleGenerateView(ScheduleScoped):
     @extend_schema(
-        request=None,
+        request=GenerateSerializer,
         responses={
             200: inline_serializer(
                 "GeneratedSchedule",
                 {
                     "schedule": SCHEDULE,
-                    "unscheduled": serializers.ListField(child=serializers.IntegerField()),
                     "dropped_pins": serializers.ListField(child=serializers.IntegerField()),
                 },
             ),
@@ -251,13 +275,18 @@ class ScheduleGenerateView(ScheduleScoped):
     def post(self, request, slug):
         """Build a draft from the votes, keeping pinned sessions where they are.
 
-        Answers with the schedule plus `unscheduled` (proposals that got no cell, by rank) and
-        `dropped_pins` (pinned proposals that could not keep their cell, or left the board).
+        `fill`: `compact` (default) uses the earliest slots the sessions need, one more only
+        when a host or an availability forces it; `spread` may use every slot to lower clashes.
+        Answers with the schedule (its `unscheduled` say why each proposal left out was left
+        out) plus `dropped_pins` (pinned proposals that could not keep their cell, or left
+        the board).
         """
         self.require_organizer()
-        generated = schedule_services.generate_schedule(event=self.event)
+        data = GenerateSerializer(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        generated = schedule_services.generate_schedule(event=self.event, fill=data.validated_data["fill"])
         dropped = sorted(set(generated.result.dropped_pins) | set(generated.lost_pins))
-        return self.schedule_response(unscheduled=list(generated.result.unscheduled), dropped_pins=dropped)
+        return self.schedule_response(dropped_pins=dropped)
 
 
 class ScheduleSessionView(ScheduleScoped):

@@ -28,7 +28,7 @@ def organize_schedule(request, slug):
     page_data = {
         "slug": event.slug,
         "api": api,
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": event.time_zone,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
         "schedule_page": reverse("schedule-page", args=[event.slug]),
     }
@@ -40,6 +40,6 @@ def organize_schedule(request, slug):
             ("schedule.ics", f"{api}/schedule.ics"),
             ("schedule.xml", f"{api}/schedule.xml"),
         ],
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": event.time_zone,
     }
     return render(request, "voting/organize_schedule.html", context)

@@ -16,8 +16,9 @@ from django.db import transaction
 
 from . import broadcast, scheduling
 from .errors import Conflict, NotFound
-from .models import Event, Proposal, ProposalStatus, Room, ScheduledSession, Slot, Vote
-from .schedule import ballots_for, same_slot_overlaps, slot_label
+from .hosts import host_pseudonyms
+from .models import Event, LeftOut, Proposal, ProposalStatus, Room, ScheduledSession, Slot, Vote
+from .schedule import ballots_for, event_zone, same_slot_overlaps, slot_days, slot_label, unavailability_of
 
 
 def _lock(event_id: int) -> Event:
@@ -95,20 +96,24 @@ class Generated:
     lost_pins: tuple[int, ...]  # pinned proposals no longer published, hence dropped
 
 
-def generate_schedule(*, event: Event) -> Generated:
+def generate_schedule(*, event: Event, fill: str = scheduling.COMPACT) -> Generated:
     """Replace the draft with the builder's: top proposals into rooms × slots, pins kept.
 
-    Reads the ballots in one query (the vote rows of published proposals), runs the pure
-    builder and swaps the event's scheduled sessions in the same transaction.
+    Reads the ballots in one query (the vote rows of published proposals), the hosts and the
+    slots they cannot host in, runs the pure builder and swaps the event's scheduled sessions
+    (and the reasons for what it left out) in the same transaction.
     """
     with transaction.atomic():
         locked = _lock(event.pk)
+        zone = event_zone(locked)
         rooms = list(Room.objects.filter(event=locked))
         slots = list(Slot.objects.filter(event=locked))
         if not rooms or not slots:
             raise NothingToFill()
         published = list(
-            Proposal.objects.published().filter(event=locked).values_list("id", "title", "dots", "voters")
+            Proposal.objects.published()
+            .filter(event=locked)
+            .values_list("id", "title", "dots", "voters", "length")
         )
         pins = list(
             ScheduledSession.objects.filter(event=locked, pinned=True).values_list(
@@ -122,6 +127,7 @@ def generate_schedule(*, event: Event) -> Generated:
         )
         for attendee_id, proposal_id, dots in votes:
             ballots.setdefault(attendee_id, {})[proposal_id] = dots
+        hosts = host_pseudonyms(pid for pid, *_ in published)
         sessions = [
             scheduling.SessionInput(
                 id=pid,
@@ -130,14 +136,22 @@ def generate_schedule(*, event: Event) -> Generated:
                 voters=voters,
                 pinned_room=pinned_cells.get(pid, (None, None))[0],
                 pinned_slot=pinned_cells.get(pid, (None, None))[1],
+                hosts=frozenset(hosts[pid]),
+                length=length,
             )
-            for pid, title, dots, voters in published
+            for pid, title, dots, voters, length in published
         ]
+        days = slot_days(slots, zone)
         result = scheduling.build_schedule(
             sessions=sessions,
             rooms=[scheduling.RoomInput(id=r.pk, name=r.name, capacity=r.capacity) for r in rooms],
-            slots=[scheduling.SlotInput(id=t.pk, label=slot_label(t)) for t in slots],
+            slots=[
+                scheduling.SlotInput(id=t.pk, label=slot_label(t, zone), day=day)
+                for t, day in zip(slots, days, strict=True)
+            ],
             ballots=ballots,
+            unavailable=unavailability_of(locked),
+            fill=fill,
         )
         ScheduledSession.objects.filter(event=locked).delete()
         ScheduledSession.objects.bulk_create(
@@ -150,6 +164,10 @@ def generate_schedule(*, event: Event) -> Generated:
                 explanation=p.explanation,
             )
             for p in result.placements
+        )
+        LeftOut.objects.filter(event=locked).delete()
+        LeftOut.objects.bulk_create(
+            LeftOut(event=locked, proposal_id=u.proposal, reason=u.reason) for u in result.unscheduled
         )
         _on_commit_state_changed(locked.pk)
     lost = tuple(sorted(pid for pid, _room, _slot, status in pins if status != ProposalStatus.PUBLISHED))
@@ -243,7 +261,7 @@ def _move(event: Event, proposal: Proposal, current, room: Room, slot: Slot, pin
     if occupant is not None and occupant.proposal.status != ProposalStatus.PUBLISHED:
         occupant.delete()  # a hidden or withdrawn proposal's leftover: the cell is free
         occupant = None
-    where = f"{room.name} at {slot_label(slot)}"
+    where = f"{room.name} at {slot_label(slot, event_zone(event))}"
     if occupant is None:
         if current is None:
             current = ScheduledSession(event=event, proposal=proposal, room=room, slot=slot)
@@ -280,7 +298,7 @@ def _move(event: Event, proposal: Proposal, current, room: Room, slot: Slot, pin
     _explain_hand_placement(
         displaced,
         event,
-        f"Swapped by the organizers to {old_room.name} at {slot_label(old_slot)} "
+        f"Swapped by the organizers to {old_room.name} at {slot_label(old_slot, event_zone(event))} "
         f"when '{proposal.title}' took its place.",
     )
 

@@ -1,5 +1,7 @@
 """JSON shapes of the public contract. Input validation here; rules live in services.py."""
 
+import zoneinfo
+
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -27,6 +29,7 @@ class EventSerializer(serializers.ModelSerializer):
             "voting_closes_at",
             "results_revealed",
             "schedule_published",
+            "time_zone",
         ]
         extra_kwargs = {"slug": {"required": False}}
 
@@ -53,6 +56,11 @@ class EventSerializer(serializers.ModelSerializer):
     def validate_max_dots_per_proposal(self, value):
         if not 1 <= value <= 100:
             raise serializers.ValidationError("Between 1 and 100 dots per proposal.")
+        return value
+
+    def validate_time_zone(self, value):
+        if value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError("An IANA time zone name, such as Europe/Berlin.")
         return value
 
     def validate_voting_closes_at(self, value):
@@ -113,6 +121,7 @@ class ProposalSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=ProposalStatus.choices, required=False)
     merged_into = serializers.PrimaryKeyRelatedField(read_only=True)
     mine = serializers.SerializerMethodField()
+    length = serializers.IntegerField(min_value=1, required=False)
 
     class Meta:
         model = Proposal
@@ -125,6 +134,7 @@ class ProposalSerializer(serializers.ModelSerializer):
             "merged_into",
             "created_at",
             "mine",
+            "length",
             "dots",
             "voters",
         ]
@@ -151,6 +161,10 @@ class ProposalSerializer(serializers.ModelSerializer):
         if not self.context.get("show_counts"):
             data.pop("dots")
             data.pop("voters")
+        # Pseudonyms of the hosts: for organizers and the proposal's own hosts only.
+        hosts = self.context.get("hosts", {}).get(instance.pk)
+        if hosts is not None:
+            data["hosts"] = hosts
         return data
 
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import broadcast, snapshots
+from . import broadcast, hosts, snapshots
 from .errors import (
     BudgetExhausted,
     Conflict,
@@ -193,7 +193,13 @@ def reissue_badge(*, event: Event, code: str) -> Badge:
 
 
 def submit_proposal(
-    *, event: Event, author: Attendee | None, title: str, description: str = "", host_name: str = ""
+    *,
+    event: Event,
+    author: Attendee | None,
+    title: str,
+    description: str = "",
+    host_name: str = "",
+    length: int = 1,
 ) -> Proposal:
     """Attendees are capped per event and need proposals open; organizers (author None) are not."""
     with transaction.atomic():
@@ -211,6 +217,7 @@ def submit_proposal(
             title=title,
             description=description,
             host_name=host_name,
+            length=length,
             status=ProposalStatus.PENDING if needs_approval else ProposalStatus.PUBLISHED,
         )
         _on_commit_state_changed(event.pk)
@@ -344,8 +351,10 @@ def merge_proposals(*, source: Proposal, target: Proposal) -> Proposal:
         LedgerEntry.objects.bulk_create(ledger)
         Vote.objects.filter(proposal=source).delete()  # both proposals' counters follow
         Proposal.objects.filter(pk=source.pk).update(status=ProposalStatus.MERGED, merged_into=target)
+        hosts_dropped = hosts.merge_hosts(source=source, target=target)
         _on_commit_state_changed(event.pk, me_stale=True)
     source.refresh_from_db()
+    source.hosts_dropped = hosts_dropped  # for the merge answer
     return source
 
 

@@ -272,7 +272,7 @@ def test_clashes_are_listed_under_their_slot_and_flag_the_sessions_involved(
     flagged = {int(c.get_attribute("data-proposal")) for c in page.locator("article.sc-card-clash").all()}
     assert flagged == clashing
     expect(page.locator(".sc-u-item .sc-u-title")).to_have_text(
-        [title[pid] for pid in generated["unscheduled"]]
+        [title[u["proposal"]] for u in generated["unscheduled"]]
     )
     over = generated["over_capacity"][0]
     expect(page.locator(f'[data-key="card-{over}"] .sc-badge-over')).to_have_text("Over capacity")

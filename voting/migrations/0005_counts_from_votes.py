@@ -324,6 +324,8 @@ class Migration(migrations.Migration):
         migrations.AddField("attendee", "revision", revision_field(1)),
         migrations.AddField("proposal", "revision", revision_field(1)),
         migrations.AddField("proposal", "tally_revision", revision_field(0)),
+        migrations.AlterField("proposal", "dots", models.PositiveIntegerField(default=0, editable=False)),
+        migrations.AlterField("proposal", "voters", models.PositiveIntegerField(default=0, editable=False)),
         migrations.AlterField(
             "ledgerentry",
             "cause",

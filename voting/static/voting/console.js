@@ -125,7 +125,13 @@ const state = {
 // --- small helpers -------------------------------------------------------------------------
 
 const serverNow = () => Date.now() + state.offset;
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+// Times in the event's own zone (contract 5.1), whatever this laptop's.
+const timeFormat = {
+  format: (date) =>
+    new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone: state.event?.time_zone }).format(
+      date,
+    ),
+};
 
 function clock(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));
@@ -297,8 +303,8 @@ for (const button of document.querySelectorAll("[data-deadline-minutes]")) {
 $("btn-clear-deadline").addEventListener("click", (ev) => patchEvent({ voting_closes_at: null }, ev.currentTarget));
 $("deadline-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
-  const value = $("deadline-at").value; // local wall-clock time of this laptop
-  if (value) patchEvent({ voting_closes_at: new Date(value).toISOString() }, ev.submitter);
+  const value = $("deadline-at").value; // wall-clock time, which the server reads in the event's zone
+  if (value) patchEvent({ voting_closes_at: value }, ev.submitter);
 });
 
 // --- participation --------------------------------------------------------------------------

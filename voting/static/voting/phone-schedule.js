@@ -15,6 +15,8 @@ export function myPicks(schedule, votedIds, titles) {
       title: session.title,
       room: rooms.get(session.room) ? rooms.get(session.room).name : "",
       slot: slots.get(session.slot),
+      // A long session ends with its last slot.
+      endsAt: (slots.get((session.slots || []).at(-1)) || slots.get(session.slot)).ends_at,
     }))
     .sort(
       (a, b) =>
@@ -72,7 +74,7 @@ export function renderMySchedule(root, { schedule, votedIds, titles, timeZone, T
   const days = new Set(picks.map((pick) => day.format(new Date(pick.slot.starts_at))));
   for (const pick of picks) {
     const start = new Date(pick.slot.starts_at);
-    const end = new Date(pick.slot.ends_at);
+    const end = new Date(pick.endsAt);
     const item = el("li", "pick");
     if (clashing.has(pick.slot.id)) item.classList.add("pick-clash");
     const range = fill(T.time_range, { start: time.format(start), end: time.format(end) });

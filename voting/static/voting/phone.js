@@ -6,6 +6,7 @@ import { connectFeed } from "./feed.js";
 import { ApiError, createApi } from "./phone-api.js";
 import { $, el, fill } from "./phone-dom.js";
 import { createList } from "./phone-list.js";
+import { startHosting } from "./phone-hosting.js";
 import { createProposing } from "./phone-propose.js";
 import { renderMySchedule } from "./phone-schedule.js";
 import { VoteQueue } from "./phone-votes.js";
@@ -505,6 +506,7 @@ const app = {
 };
 const list = createList(app);
 const proposing = createProposing(app);
+startHosting(app);
 
 restore();
 setTab(window.location.hash.slice(1));

@@ -82,6 +82,15 @@ const T = {
   noProposals: "No published proposals yet.",
   pickedUp: (title) => `Picked up “${title}”. Arrow keys choose a cell, Enter drops it there, Escape cancels.`,
   cancelled: "Move cancelled.",
+  conflictBadge: "Breaks a constraint",
+  noConflicts: "No hard constraint is broken: no host is in two places, nobody hosts when they can’t.",
+  continues: (title) => `“${title}” continues`,
+  slotsLong: (n) => `${n} slots`,
+  lengthFor: (title) => `Length of “${title}” in slots`,
+  lengthOption: (n) => (n === 1 ? "1 slot" : `${n} slots`),
+  lengthSet: (title, n) => `“${title}” now lasts ${n === 1 ? "1 slot" : `${n} slots`}.`,
+  cohosts: (n) => (n === 1 ? "1 co-host" : `${n} co-hosts`),
+  blockedHere: (reason) => `Would break a constraint: ${reason}`,
 };
 
 const MIME = "application/x-unconf-proposal";
@@ -254,6 +263,7 @@ function render() {
   const focused = document.activeElement?.dataset?.key;
   renderToolbar();
   renderGrid();
+  renderConflicts();
   renderUnscheduled();
   renderRooms();
   renderSlots();
@@ -308,6 +318,7 @@ function renderGrid() {
   empty.hidden = sessions.length > 0;
 
   const at = new Map(sessions.map((s) => [`${s.room}:${s.slot}`, s]));
+  const continued = new Map(sessions.flatMap((s) => s.slots.slice(1).map((slot) => [`${s.room}:${slot}`, s])));
   const over = new Set(state.schedule.over_capacity);
   const shared = clashVotersBySession();
   const pairsBySlot = new Map(state.clashes.slots.map((entry) => [entry.slot, entry.pairs]));
@@ -344,6 +355,7 @@ function renderGrid() {
     );
     const cells = rooms.map((room, col) => {
       const session = at.get(`${room.id}:${slot.id}`);
+      const rest = continued.get(`${room.id}:${slot.id}`);
       return h(
         "td",
         {
@@ -358,7 +370,9 @@ function renderGrid() {
         },
         session
           ? sessionCard(session, { room, slot, over: over.has(session.proposal), shared, open: openWhy })
-          : h("span", { class: "sc-free", text: T.free }),
+          : rest
+            ? h("span", { class: "sc-continues", text: T.continues(rest.title) })
+            : h("span", { class: "sc-free", text: T.free }),
       );
     });
     body.append(h("tr", { class: pairs.length ? "sc-row sc-row-clash" : "sc-row" }, head, cells));
@@ -375,6 +389,10 @@ function sessionCard(session, { room, slot, over, shared, open }) {
   if (session.pinned) classes.push("sc-card-pinned");
   if (clashVoters) classes.push("sc-card-clash");
   if (over) classes.push("sc-card-over");
+  const broken = conflictsOf(id);
+  if (broken.length) classes.push("sc-card-conflict");
+  const proposal = state.proposals.find((p) => p.id === id);
+  const cohosts = Math.max(0, (proposal?.hosts?.length ?? 0) - 1);
   const why = h(
     "details",
     { class: "sc-why", open: open.has(String(id)) },
@@ -415,6 +433,11 @@ function sessionCard(session, { room, slot, over, shared, open }) {
       h("span", { class: "sc-voters", text: T.voters(session.voters) }),
       over ? h("span", { class: "sc-badge sc-badge-over", title: T.over(session.voters, room.capacity), text: T.overShort }) : null,
       clashVoters ? h("span", { class: "sc-badge sc-badge-clash", text: T.clashBadge(clashVoters) }) : null,
+      session.length > 1 ? h("span", { class: "sc-badge sc-badge-long", text: T.slotsLong(session.length) }) : null,
+      cohosts ? h("span", { class: "sc-badge", text: T.cohosts(cohosts) }) : null,
+      broken.length
+        ? h("span", { class: "sc-badge sc-badge-conflict", title: broken.join(" "), text: T.conflictBadge })
+        : null,
     ),
     h(
       "div",
@@ -431,6 +454,7 @@ function sessionCard(session, { room, slot, over, shared, open }) {
         slot.id,
         (value) => place(id, { slot: Number(value) }, T.moved(session.title)),
       ),
+      lengthSelect(id, session.title, session.length),
     ),
     h(
       "div",
@@ -446,6 +470,55 @@ function sessionCard(session, { room, slot, over, shared, open }) {
       }),
     ),
   );
+}
+
+function conflictsOf(id) {
+  return (state.schedule.conflicts || []).filter((c) => c.proposals.includes(id)).map((c) => c.reason);
+}
+
+function lengthSelect(id, title, length) {
+  const choices = [1, 2, 3, 4].map((n) => [n, T.lengthOption(n)]);
+  return select({ "aria-label": T.lengthFor(title), "data-key": `length-${id}`, class: "sc-select-length" }, choices, length, (value) =>
+    run(() => api("PATCH", `${API}/proposals/${id}`, { length: Number(value) }), T.lengthSet(title, Number(value))),
+  );
+}
+
+function renderConflicts() {
+  const list = $("#sc-conflicts");
+  const conflicts = state.schedule.conflicts || [];
+  list.replaceChildren(
+    ...(conflicts.length
+      ? conflicts.map((c) => {
+          const item = h("li", { class: "sc-conflict" }, bdi(c.reason));
+          item.addEventListener("mouseenter", () => highlight(c.proposals, true));
+          item.addEventListener("mouseleave", () => highlight(c.proposals, false));
+          return item;
+        })
+      : [h("li", { class: "sc-none", text: T.noConflicts })]),
+  );
+  $("#sc-conflicts-panel").dataset.level = conflicts.length ? "bad" : "good";
+}
+
+// While a session is dragged or carried, the cells where it would break a hard constraint are
+// marked with the reason; dropping there is allowed (organizers decide) and then reported.
+function showConstraints(id) {
+  const blocked = new Map(((state.schedule.constraints || {})[id] || []).map((c) => [c.slot, c.reason]));
+  for (const cell of grid.querySelectorAll("td.sc-cell")) {
+    const reason = blocked.get(Number(cell.dataset.slot));
+    cell.classList.toggle("sc-cell-blocked", Boolean(reason));
+    if (reason) cell.dataset.blocked = reason;
+    else delete cell.dataset.blocked;
+    if (reason) cell.title = T.blockedHere(reason);
+    else cell.removeAttribute("title");
+  }
+}
+
+function clearConstraints() {
+  for (const cell of grid.querySelectorAll("td.sc-cell-blocked")) {
+    cell.classList.remove("sc-cell-blocked");
+    delete cell.dataset.blocked;
+    cell.removeAttribute("title");
+  }
 }
 
 function select(attributes, options, selected, onChange) {
@@ -514,6 +587,7 @@ function renderUnscheduled() {
     return;
   }
   const free = freeCells();
+  const reasons = new Map((state.schedule.unscheduled || []).map((u) => [u.proposal, u.reason]));
   for (const proposal of waiting) {
     const picker = h("select", { "aria-label": T.placeFor(proposal.title), "data-key": `place-${proposal.id}` });
     picker.append(h("option", { value: "", text: free.length ? T.placeIn : T.noFreeCell }));
@@ -542,6 +616,7 @@ function renderUnscheduled() {
           class: "sc-u-meta",
           text: proposal.dots === undefined ? "" : `${T.dots(proposal.dots)} · ${T.voters(proposal.voters)}`,
         }),
+        reasons.get(proposal.id) ? h("span", { class: "sc-u-reason" }, bdi(reasons.get(proposal.id))) : null,
         picker,
       ),
     );
@@ -711,7 +786,7 @@ function generatedMessage(result) {
 
 $("#sc-generate").addEventListener("click", () => {
   if (state.schedule.published && !window.confirm(T.confirmRegenerate)) return;
-  run(() => api("POST", `${API}/schedule/generate`), generatedMessage);
+  run(() => api("POST", `${API}/schedule/generate`, { fill: $("#sc-fill").value }), generatedMessage);
 });
 
 $("#sc-publish").addEventListener("click", () => {
@@ -769,12 +844,14 @@ document.addEventListener("dragstart", (event) => {
   event.dataTransfer.effectAllowed = "move";
   item.classList.add("sc-dragging");
   grid.classList.add("sc-drag-on");
+  showConstraints(item.dataset.proposal);
 });
 
 document.addEventListener("dragend", (event) => {
   event.target.classList?.remove("sc-dragging");
   grid.classList.remove("sc-drag-on");
   grid.querySelectorAll(".sc-drop").forEach((cell) => cell.classList.remove("sc-drop"));
+  clearConstraints();
   state.dragging = false;
   if (state.renderPending) render();
 });
@@ -785,6 +862,7 @@ grid.addEventListener("dragover", (event) => {
   event.preventDefault();
   event.dataTransfer.dropEffect = "move";
   cell.classList.add("sc-drop");
+  if (cell.dataset.blocked) announce(T.blockedHere(cell.dataset.blocked));
 });
 
 grid.addEventListener("dragleave", (event) => {
@@ -813,6 +891,7 @@ function pickUp(item) {
   state.carrying = { id, title: titleOf(id), from: item.dataset.key };
   grid.classList.add("sc-carrying");
   item.classList.add("sc-dragging");
+  showConstraints(id);
   const start = item.closest("td.sc-cell") || cellAt(0, 0);
   start?.focus();
   announce(T.pickedUp(state.carrying.title));
@@ -823,6 +902,7 @@ function putDown({ cancelled }) {
   state.carrying = null;
   grid.classList.remove("sc-carrying");
   document.querySelectorAll(".sc-dragging").forEach((item) => item.classList.remove("sc-dragging"));
+  clearConstraints();
   if (cancelled) {
     announce(T.cancelled);
     if (state.renderPending) render();
@@ -854,7 +934,9 @@ grid.addEventListener("keydown", (event) => {
   if (moves[event.key]) {
     event.preventDefault();
     const [dr, dc] = moves[event.key];
-    cellAt(row + dr, col + dc)?.focus();
+    const next = cellAt(row + dr, col + dc);
+    next?.focus();
+    if (next?.dataset.blocked) announce(T.blockedHere(next.dataset.blocked));
   } else if (event.key === "Enter" || event.key === " ") {
     event.preventDefault();
     const carrying = putDown({ cancelled: false });

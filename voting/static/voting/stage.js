@@ -118,10 +118,20 @@ function byRank(a, b) {
   );
 }
 
-const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-  hour: "2-digit",
-  minute: "2-digit",
-});
+// Times in the event's own zone, never the projector laptop's.
+let timeFormat = null;
+function formatTime(date) {
+  const timeZone = state.event?.time_zone;
+  if (!timeFormat || timeFormat.resolvedOptions().timeZone !== timeZone) {
+    const options = { hour: "2-digit", minute: "2-digit" };
+    try {
+      timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { ...options, timeZone });
+    } catch {
+      timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, options);
+    }
+  }
+  return timeFormat.format(date);
+}
 
 // --- state from the feed ------------------------------------------------------------------
 
@@ -357,7 +367,8 @@ function renderSchedule(now) {
   if (key === scheduleKey) return;
   scheduleKey = key;
 
-  const bySpot = new Map(sessions.map((s) => [`${s.room}:${s.slot}`, s]));
+  // A long session fills each of its slots.
+  const bySpot = new Map(sessions.flatMap((s) => (s.slots || [s.slot]).map((slot) => [`${s.room}:${slot}`, s])));
   const grid = els.scheduleGrid;
   grid.style.setProperty("--rooms", Math.max(1, rooms.length));
   grid.style.setProperty("--slots", Math.max(1, visible.length));
@@ -366,7 +377,7 @@ function renderSchedule(now) {
   for (const room of rooms) cells.push(el("div", "schedule-room", room.name));
   for (const slot of visible) {
     const isNow = current && current.id === slot.id;
-    const time = el("div", `schedule-time${isNow ? " is-now" : ""}`, timeFormat.format(new Date(slot.starts_at)));
+    const time = el("div", `schedule-time${isNow ? " is-now" : ""}`, formatTime(new Date(slot.starts_at)));
     const label = slot.label || (isNow ? TEXT.now : "");
     if (label) time.append(el("small", "", label));
     cells.push(time);
