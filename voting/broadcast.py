@@ -510,6 +510,7 @@ def fingerprint_now(event_id: int) -> list | None:
     """
     from django.db.models import Max
 
+    from . import live
     from .models import Attendee, Event, LedgerEntry, Proposal, Room, ScheduledSession, Slot
 
     event = Event.objects.filter(pk=event_id).values().first()
@@ -525,6 +526,7 @@ def fingerprint_now(event_id: int) -> list | None:
         Room.objects.filter(event_id=event_id).order_by("id").values_list(),
         Slot.objects.filter(event_id=event_id).order_by("id").values_list(),
         ScheduledSession.objects.filter(event_id=event_id).order_by("id").values_list(),
+        live.fingerprint(event_id),
     ]
     tally = [
         LedgerEntry.objects.filter(event_id=event_id).aggregate(last=Max("id"))["last"],

@@ -20,6 +20,7 @@ from . import ratelimit
 from .api import join_rate_limited, set_attendee_cookie
 from .errors import RateLimited, UnconfError, error_body
 from .identity import ATTENDEE_COOKIE, attendee_from_token, client_address
+from .live_services import stars_of
 from .models import Badge, BadgeStatus, Event, IdentityMode, ProposalStatus, Vote, normalize_code
 from .serializers import EventSerializer
 from .snapshots import schedule_state
@@ -314,7 +315,7 @@ def schedule_page(request, slug):
             Vote.objects.filter(attendee=attendee, proposal__status=ProposalStatus.PUBLISHED).values_list(
                 "proposal_id", flat=True
             )
-        )
+        ) | set(stars_of(attendee))  # my picks: voted or starred
     for slot in schedule["slots"]:
         slot["start"] = parse_datetime(slot["starts_at"])
         slot["end"] = parse_datetime(slot["ends_at"])

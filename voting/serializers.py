@@ -27,7 +27,11 @@ class EventSerializer(serializers.ModelSerializer):
             "voting_closes_at",
             "results_revealed",
             "schedule_published",
+            "stage_view",
+            "announcement",
+            "proceedings_published",
         ]
+        read_only_fields = ["proceedings_published"]  # POST .../proceedings/publish
         extra_kwargs = {"slug": {"required": False}}
 
     def to_representation(self, instance):
@@ -54,6 +58,9 @@ class EventSerializer(serializers.ModelSerializer):
         if not 1 <= value <= 100:
             raise serializers.ValidationError("Between 1 and 100 dots per proposal.")
         return value
+
+    def validate_announcement(self, value):
+        return _clean_text(value)
 
     def validate_voting_closes_at(self, value):
         if value is not None and value <= timezone.now():
