@@ -312,7 +312,7 @@ def test_notes_markdown_is_rendered_without_script_or_raw_html_on_every_face(org
 
     for html in pages:
         assert "<script>alert" not in html
-        assert "href=\"javascript" not in html
+        assert 'href="javascript' not in html
         assert "<img" not in html
         assert "<strong>bold</strong>" in html
         assert '<a href="https://example.org" rel="nofollow noopener noreferrer">ok</a>' in html

@@ -47,6 +47,7 @@ def _entry(session: ScheduledSession, room: Room, slot: Slot, counts: dict[int, 
         "host_name": session.proposal.host_name,
         "room": room.pk,
         "room_name": room.name,
+        "directions": room.directions,
         "slot": slot.pk,
         "starts_at": timezone.localtime(slot.starts_at).isoformat(),
         "ends_at": timezone.localtime(slot.ends_at).isoformat(),
@@ -144,9 +145,11 @@ def screens(event: Event) -> int:
 
 
 def snapshot_extras(event: Event, *, organizer: bool) -> dict:
-    """What a websocket snapshot adds for the live sessions: check-ins per session (once
-    the schedule is visible), and for organizers occupancy and connected screens."""
-    extras = {}
+    """What a websocket snapshot adds for the live sessions: the number of cells (rooms ×
+    slots), check-ins per session (once the schedule is visible), and for organizers
+    occupancy and connected screens."""
+    # How many proposals get a room (the stage's cut line under the results).
+    extras = {"cells": Room.objects.filter(event=event).count() * Slot.objects.filter(event=event).count()}
     if organizer or event.schedule_published:
         extras["checked_in"] = {str(pid): n for pid, n in checked_in_counts(event).items()}
     if organizer:

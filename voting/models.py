@@ -285,6 +285,7 @@ class Room(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(max_length=80)
     capacity = models.PositiveIntegerField(default=30)
+    directions = models.CharField(max_length=120, blank=True)  # "2nd floor, past the café" (stage, phones)
 
     class Meta:
         ordering = ["-capacity", "name", "id"]

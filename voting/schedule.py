@@ -13,7 +13,7 @@ from .scheduling import Ballots, clash_total
 
 
 def room_dict(room: Room) -> dict:
-    return {"id": room.pk, "name": room.name, "capacity": room.capacity}
+    return {"id": room.pk, "name": room.name, "capacity": room.capacity, "directions": room.directions}
 
 
 def slot_dict(slot: Slot) -> dict:

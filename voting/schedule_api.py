@@ -36,6 +36,10 @@ class RoomSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=80)
     capacity = serializers.IntegerField(min_value=1, max_value=100_000)
+    directions = serializers.CharField(max_length=120, required=False, allow_blank=True)
+
+    def validate_directions(self, value):
+        return _plain_text(value)
 
     def validate_name(self, value):
         value = _plain_text(value)

@@ -34,3 +34,8 @@ export function reconcile(container, items, byKey, { key, make, node, update }) 
     if (container.children[index] !== element) container.insertBefore(element, container.children[index] || null);
   });
 }
+
+// The one place the pages turn a time into text (the event's time zone plugs in here).
+export function timeText(iso, lang = document.documentElement.lang || undefined) {
+  return new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+}
