@@ -60,6 +60,17 @@ class StarsView(EventScoped):
         return Response({"sessions": starred})
 
 
+class MyCheckInView(EventScoped):
+    @extend_schema(
+        responses={
+            200: inline_serializer("MyCheckIn", {"session": serializers.IntegerField(allow_null=True)})
+        }
+    )
+    def get(self, request, slug):
+        """The session the caller is checked in to now (null: none)."""
+        return Response({"session": live_services.current_checkin(self.require_attendee())})
+
+
 CHECKIN = inline_serializer(
     "CheckIn",
     {"session": serializers.IntegerField(allow_null=True), "checked_in": serializers.IntegerField()},

@@ -36,6 +36,8 @@ PHONE_ASSETS = (
     "voting/phone-propose.js",
     "voting/phone-votes.js",
     "voting/phone-schedule.js",
+    "voting/phone-live.js",
+    "voting/rank.js",
     "voting/feed.js",
 )
 
@@ -59,6 +61,7 @@ PHONE_STRINGS = {
     "voters_one": gettext_lazy("{n} person"),
     "voters_other": gettext_lazy("{n} people"),
     "rank": gettext_lazy("Rank {n}"),
+    "rank_tied": gettext_lazy("Rank {n}, tied"),
     "vote": gettext_lazy("Vote"),
     "voted": gettext_lazy("Voted"),
     "vote_for": gettext_lazy("Vote for “{title}”"),
@@ -117,6 +120,37 @@ PHONE_STRINGS = {
     "clash_tag": gettext_lazy("Clash"),
     "unscheduled": gettext_lazy("Not in the schedule: {titles}"),
     "time_range": gettext_lazy("{start}–{end}"),
+    # during the sessions
+    "next_for_you": gettext_lazy("Next for you"),
+    "you_are_in": gettext_lazy("You are in"),
+    "running_now": gettext_lazy("now"),
+    "starts_in": gettext_lazy("in {n} min"),
+    "all_sessions": gettext_lazy("All sessions: star any, check in where you are"),
+    "star": gettext_lazy("Star"),
+    "starred": gettext_lazy("Starred"),
+    "star_for": gettext_lazy("Star “{title}”"),
+    "unstar_for": gettext_lazy("Remove the star from “{title}”"),
+    "check_in": gettext_lazy("I’m here"),
+    "checked_in": gettext_lazy("You’re here ✓"),
+    "check_in_for": gettext_lazy("Check in to “{title}”"),
+    "leave_for": gettext_lazy("Leave “{title}”"),
+    "checked_in_toast": gettext_lazy("Checked in to “{title}”."),
+    "here_count": gettext_lazy("{n} here"),
+    "notes": gettext_lazy("Notes"),
+    "notes_for": gettext_lazy("Notes: {title}"),
+    "notes_placeholder": gettext_lazy("What was said, decided, linked… (Markdown)"),
+    "notes_hint": gettext_lazy("Everyone in the session can edit these. They go into the proceedings."),
+    "notes_empty": gettext_lazy("No notes yet: start them."),
+    "notes_saved": gettext_lazy("Revision {n}, saved at {time}"),
+    "notes_saved_toast": gettext_lazy("Notes saved."),
+    "notes_conflict": gettext_lazy(
+        "Someone saved these notes meanwhile: their version is in the box above. "
+        "Your text is below, to merge by hand."
+    ),
+    "notes_yours": gettext_lazy("Your text (not saved)"),
+    "loading_notes": gettext_lazy("Loading the notes…"),
+    "save_notes": gettext_lazy("Save notes"),
+    "merged_into": gettext_lazy("Merged into “{title}”"),
 }
 
 
@@ -242,6 +276,8 @@ def _page_data(event: Event, attendee) -> dict:
         "display_name": attendee.display_name,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
         "time_zone": settings.TIME_ZONE,
+        "checkin_early_minutes": settings.UNCONF_CHECKIN_EARLY_MINUTES,
+        "notes_max_chars": settings.UNCONF_NOTES_MAX_CHARS,
         "worker_url": reverse("phone-worker", args=[event.slug]),
         "assets": [static(path) for path in PHONE_ASSETS],
         "strings": {key: str(text) for key, text in PHONE_STRINGS.items()},

@@ -52,6 +52,7 @@ SESSION = EVENT + "/schedule/sessions/<int:proposal_id>"
 live_routes = [
     path(EVENT + "/now", live_api.NowView.as_view(), name="now"),
     path(EVENT + "/me/stars", live_api.StarsView.as_view(), name="stars"),
+    path(EVENT + "/me/checkin", live_api.MyCheckInView.as_view(), name="my-checkin"),
     path(SESSION + "/checkin", live_api.CheckInView.as_view(), name="checkin"),
     path(SESSION + "/notes", live_api.NotesView.as_view(), name="notes"),
     path(SESSION + "/notes/revisions", live_api.NoteRevisionsView.as_view(), name="note-revisions"),

@@ -6,6 +6,7 @@ import { connectFeed } from "./feed.js";
 import { ApiError, createApi } from "./phone-api.js";
 import { $, el, fill } from "./phone-dom.js";
 import { createList } from "./phone-list.js";
+import { createLive } from "./phone-live.js";
 import { createProposing } from "./phone-propose.js";
 import { renderMySchedule } from "./phone-schedule.js";
 import { VoteQueue } from "./phone-votes.js";
@@ -123,6 +124,7 @@ function applySnapshot(message) {
   state.event = message.event;
   state.participation = message.participation;
   state.schedule = message.schedule || null;
+  state.checkedInCounts = message.checked_in || {};
   state.proposals = byId(message.proposals.filter((p) => p.status === "published"));
   if (state.firstIds === null) state.firstIds = new Set(state.proposals.keys());
   state.loaded = true;
@@ -342,7 +344,8 @@ function setDots(id, dots) {
 
 let scheduleSignature = "";
 function renderSchedule() {
-  const votedIds = myVotedIds();
+  // My picks: the sessions I put dots on and the ones I starred (contract 5.2).
+  const votedIds = [...new Set([...myVotedIds(), ...live.stars()])];
   const titles = new Map(
     votedIds.filter((id) => state.proposals.has(id)).map((id) => [id, state.proposals.get(id).title]),
   );
@@ -354,6 +357,7 @@ function renderSchedule() {
   }
   const published = Boolean(state.schedule && state.schedule.published);
   $("full-schedule").hidden = !published;
+  live.render(new Set(votedIds));
   const badge = $("schedule-badge");
   badge.hidden = !published || currentTab === "schedule" || seenSchedule();
 }
@@ -502,9 +506,18 @@ const app = {
   scheduleRender,
   toast,
   loadMe,
+  serverNow,
+  earlyMs: DATA.checkin_early_minutes * 60000,
+  notesMax: DATA.notes_max_chars,
 };
 const list = createList(app);
 const proposing = createProposing(app);
+const live = createLive(app);
+live.load();
+$("next-banner").addEventListener("click", () => {
+  setTab("schedule");
+  window.scrollTo({ top: 0 });
+});
 
 restore();
 setTab(window.location.hash.slice(1));
