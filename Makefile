@@ -25,4 +25,4 @@ bench-schedule:
 	.venv/bin/python -m bench.schedule_bench
 
 screenshots:
-	UNCONF_SCREENSHOTS=1 scripts/test tests/browser -k "screen or screenshot or clashes_are_listed"
+	UNCONF_SCREENSHOTS=1 scripts/test tests/browser -k "screen or screenshot or clashes_are_listed or late_arrival or overflowing_room"
