@@ -352,3 +352,28 @@ def test_organizers_choose_the_stage_view_and_an_announcement_attendees_cannot(o
     assert refused.status_code == 403
     assert wrong.status_code == 400
     assert APIClient().get(f"/api/events/{event.slug}").json()["stage_view"] == "announcement"
+
+
+def test_the_schedule_page_highlights_starred_sessions_as_picks(organizer):
+    event, _, _, (a, b, c, d) = running_event(organizer)
+    attendee, phone, token = factories.join(event)
+    phone.put(f"/api/events/{event.slug}/me/stars", {"sessions": [c.pk]}, format="json")
+    browser = APIClient()
+    browser.cookies["unconf_attendee"] = token
+
+    html = browser.get(f"/e/{event.slug}/schedule/").content.decode()
+
+    assert "Your pick is highlighted." in html
+    picked = html.split('class="session is-mine"')[1].split("</li>")[0]
+    assert "Gamma talk" in picked
+
+
+def test_note_revisions_are_read_only_and_for_writers(organizer, org_client, anon):
+    event, _, _, (a, _, _, _) = running_event(organizer)
+    org_client.put(notes_url(event, a), {"text": "first"}, format="json")
+
+    put = org_client.put(notes_url(event, a) + "/revisions", {"text": "sneaky"}, format="json")
+    stranger = anon.get(notes_url(event, a) + "/revisions")
+
+    assert put.status_code == 405
+    assert stranger.status_code == 403

@@ -114,7 +114,7 @@ class NotesSerializer(serializers.Serializer):
 
 
 NOTES = inline_serializer(
-    "Notes",
+    "NotesState",
     {
         "text": serializers.CharField(),
         "revision": serializers.IntegerField(),
@@ -182,11 +182,11 @@ class NotesView(EventScoped):
         return self.notes_response(revision)
 
 
-class NoteRevisionsView(NotesView):
+class NoteRevisionsView(EventScoped):
     @extend_schema(responses={200: OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
     def get(self, request, slug, proposal_id):
         """Every revision of the notes, oldest first, with its author pseudonym and time."""
-        session = self.session()
+        session = live_services.scheduled_session(self.event, proposal_id)
         live_services.require_writer(session=session, attendee=self.attendee, is_organizer=self.is_organizer)
         revisions = session.proposal.note_revisions.order_by("revision")
         return Response(

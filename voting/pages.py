@@ -36,10 +36,12 @@ PHONE_ASSETS = (
     "voting/phone-propose.js",
     "voting/phone-votes.js",
     "voting/phone-schedule.js",
-    "voting/phone-live.js",
     "voting/rank.js",
     "voting/feed.js",
 )
+# Loaded by phone.js once a schedule is published (not on the first load); the service worker
+# keeps them for offline reloads all the same.
+PHONE_LATER_ASSETS = ("voting/phone-live.js", "voting/phone-live.css")
 
 # Every sentence phone.js shows, keyed by name. `{name}` placeholders are filled in by the JS.
 PHONE_STRINGS = {
@@ -279,7 +281,7 @@ def _page_data(event: Event, attendee) -> dict:
         "checkin_early_minutes": settings.UNCONF_CHECKIN_EARLY_MINUTES,
         "notes_max_chars": settings.UNCONF_NOTES_MAX_CHARS,
         "worker_url": reverse("phone-worker", args=[event.slug]),
-        "assets": [static(path) for path in PHONE_ASSETS],
+        "assets": [static(path) for path in PHONE_ASSETS + PHONE_LATER_ASSETS],
         "strings": {key: str(text) for key, text in PHONE_STRINGS.items()},
     }
 

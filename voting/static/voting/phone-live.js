@@ -8,6 +8,12 @@ import { ApiError } from "./phone-api.js";
 import { $, el, fill } from "./phone-dom.js";
 
 export function createLive(app) {
+  if (!document.querySelector('link[href$="phone-live.css"]')) {
+    const sheet = document.createElement("link");
+    sheet.rel = "stylesheet";
+    sheet.href = new URL("./phone-live.css", import.meta.url).href;
+    document.head.append(sheet);
+  }
   const { T, state, api, toast, scheduleRender, serverNow, earlyMs } = app;
   const live = { stars: new Set(), checkedIn: null, notes: null, notesFor: null, conflict: "" };
   let signature = "";

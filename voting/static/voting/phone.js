@@ -6,7 +6,6 @@ import { connectFeed } from "./feed.js";
 import { ApiError, createApi } from "./phone-api.js";
 import { $, el, fill } from "./phone-dom.js";
 import { createList } from "./phone-list.js";
-import { createLive } from "./phone-live.js";
 import { createProposing } from "./phone-propose.js";
 import { renderMySchedule } from "./phone-schedule.js";
 import { VoteQueue } from "./phone-votes.js";
@@ -512,8 +511,19 @@ const app = {
 };
 const list = createList(app);
 const proposing = createProposing(app);
-const live = createLive(app);
-live.load();
+// The sessions part (phone-live.js) loads only once a schedule is published: not on the
+// first load of a phone that is here to vote.
+let live = { stars: () => [], render: () => loadLive() };
+let liveLoading = false;
+function loadLive() {
+  if (liveLoading || !(state.schedule && state.schedule.published)) return;
+  liveLoading = true;
+  import("./phone-live.js").then(({ createLive }) => {
+    live = createLive(app);
+    live.load();
+    scheduleRender();
+  });
+}
 $("next-banner").addEventListener("click", () => {
   setTab("schedule");
   window.scrollTo({ top: 0 });
