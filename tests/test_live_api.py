@@ -377,3 +377,27 @@ def test_note_revisions_are_read_only_and_for_writers(organizer, org_client, ano
 
     assert put.status_code == 405
     assert stranger.status_code == 403
+
+
+def test_the_markdown_proceedings_keep_titles_and_names_plain(organizer, org_client):
+    event, _, _, (a, _, _, _) = running_event(organizer)
+    a.title = "# <b>Big</b> [link](x) *stars*"
+    b = a.event.proposals.get(title="Beta talk")
+    b.title = "1. Intro"
+    b.save()
+    a.host_name = "Jean-Luc_Picard"
+    a.save()
+
+    markdown = org_client.get(f"/api/events/{event.slug}/proceedings.md").content.decode()
+    html = proceedings_html(markdown)
+
+    assert "<h2>" + r"# &lt;b&gt;Big&lt;/b&gt; [link](x) *stars*" + "</h2>" in html
+    assert "Jean-Luc_Picard" in html
+    assert "<h2>1. Intro</h2>" in html
+    assert "\\" not in html  # no stray backslash, e.g. before a time
+
+
+def proceedings_html(markdown: str) -> str:
+    from voting.proceedings import render_markdown
+
+    return render_markdown(markdown)

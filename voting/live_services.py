@@ -7,6 +7,8 @@ Notes keep every revision; `expected_revision` (If-Match) refuses a stale edit. 
 that a screen shows is broadcast after commit.
 """
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -194,6 +196,8 @@ def require_writer(**kwargs) -> None:
 
 
 def screen_connected(*, event_id: int, key: str) -> None:
+    # Rows of stages whose process died without a goodbye age out of the count; drop them here.
+    Screen.objects.filter(event_id=event_id, seen_at__lt=timezone.now() - timedelta(hours=1)).delete()
     Screen.objects.update_or_create(key=key, defaults={"event_id": event_id, "seen_at": timezone.now()})
     broadcast.state_changed(event_id)
 

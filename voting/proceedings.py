@@ -7,6 +7,8 @@ short list of formatting tags and only http(s)/mailto links: no script, no style
 event handler, whatever the input.
 """
 
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -75,8 +77,11 @@ def as_json(event: Event, *, show_counts: bool) -> dict:
 
 
 def _md_line(text: str) -> str:
-    # Titles and names are plain text: keep them from turning into Markdown structure.
-    return "".join("\\" + ch if ch in "\\`*_{}[]<>()#+-.!|" else ch for ch in text.replace("\n", " "))
+    """Titles and names are plain text: keep them from turning into Markdown (emphasis, links,
+    HTML, code) or, at the start of a line, into a heading, list or quote."""
+    text = "".join("\\" + ch if ch in "\\`*_[]<>|" else ch for ch in text.replace("\n", " "))
+    text = re.sub(r"^(\d+)([.)])", r"\1\\\2", text)  # "1. Intro" is not a list item
+    return "\\" + text if text[:1] in ("#", "-", "+", "=", ">") else text
 
 
 def as_markdown(event: Event, *, show_counts: bool) -> str:
