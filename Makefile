@@ -28,4 +28,4 @@ bench-vote-sql:
 	.venv/bin/python -m bench.vote_sql
 
 screenshots:
-	UNCONF_SCREENSHOTS=1 scripts/test tests/browser -k "screen or screenshot or clashes_are_listed"
+	UNCONF_SCREENSHOTS=1 scripts/test tests/browser -k "screen or screenshot or clashes_are_listed or late_arrival or overflowing_room"

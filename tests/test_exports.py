@@ -87,8 +87,8 @@ def test_json_export_lists_sessions_with_rooms_and_local_times(event, conference
     assert body["url"] == f"http://testserver/e/{event.slug}/schedule/"
     assert body["time_zone"] == "Europe/Berlin"
     assert body["rooms"] == [
-        {"id": hall.pk, "name": "Hall & Co", "capacity": 100},
-        {"id": attic.pk, "name": "Attic", "capacity": 10},
+        {"id": hall.pk, "name": "Hall & Co", "capacity": 100, "directions": ""},
+        {"id": attic.pk, "name": "Attic", "capacity": 10, "directions": ""},
     ]
     assert body["sessions"] == [
         {

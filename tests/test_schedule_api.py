@@ -94,13 +94,13 @@ def test_rooms_are_created_listed_biggest_first_renamed_and_deleted(event, org_c
     deleted = org_client.delete(f"/api/events/{event.slug}/rooms/{big}")
 
     assert listed == [
-        {"id": big, "name": "Main hall", "capacity": 300},
-        {"id": small, "name": "Library", "capacity": 12},
+        {"id": big, "name": "Main hall", "capacity": 300, "directions": ""},
+        {"id": small, "name": "Library", "capacity": 12, "directions": ""},
     ]
-    assert renamed.json() == {"id": small, "name": "Reading room", "capacity": 12}
+    assert renamed.json() == {"id": small, "name": "Reading room", "capacity": 12, "directions": ""}
     assert deleted.status_code == 204
     assert org_client.get(f"/api/events/{event.slug}/rooms").json() == [
-        {"id": small, "name": "Reading room", "capacity": 12}
+        {"id": small, "name": "Reading room", "capacity": 12, "directions": ""}
     ]
 
 
@@ -395,7 +395,7 @@ def test_the_schedule_has_the_contract_shape(event, org_client):
     assert schedule == {
         "published": False,
         "clash_total": 0,
-        "rooms": [{"id": room, "name": "Hall", "capacity": 10}],
+        "rooms": [{"id": room, "name": "Hall", "capacity": 10, "directions": ""}],
         "slots": [
             {
                 "id": slot,

@@ -242,3 +242,7 @@ UNCONF_WS_MAX_UNSENT_BYTES = env_int("UNCONF_WS_MAX_UNSENT_BYTES", 1024 * 1024)
 UNCONF_WS_RESYNC_SECONDS = float(os.environ.get("UNCONF_WS_RESYNC_SECONDS", "1"))
 # At most this many tally messages per second per event and process.
 UNCONF_TALLY_PER_SECOND = env_int("UNCONF_TALLY_PER_SECOND", 4)
+
+# During and after the sessions (contract 5.2).
+UNCONF_CHECKIN_EARLY_MINUTES = env_int("UNCONF_CHECKIN_EARLY_MINUTES", 10)
+UNCONF_NOTES_MAX_CHARS = env_int("UNCONF_NOTES_MAX_CHARS", 20_000)

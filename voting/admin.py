@@ -5,8 +5,10 @@ from django.contrib import admin
 from .models import (
     Attendee,
     Badge,
+    CheckIn,
     Event,
     LedgerEntry,
+    NoteRevision,
     Proposal,
     Room,
     ScheduledSession,
@@ -69,3 +71,15 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 admin.site.register(Room)
 admin.site.register(Slot)
 admin.site.register(ScheduledSession)
+
+
+# Notes keep every revision: the history is read here, never edited (services write it).
+@admin.register(NoteRevision)
+class NoteRevisionAdmin(ReadOnlyAdmin):
+    list_display = ["proposal", "revision", "author", "created_at"]
+    search_fields = ["proposal__title", "author"]
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(ReadOnlyAdmin):
+    list_display = ["attendee", "proposal", "created_at", "left_at"]

@@ -49,6 +49,8 @@ LAYER_SUSPECT_SECONDS = 30.0
 # The in-memory layer forgets group members after a day, or at once when a message expires
 # unread; re-joining now and then costs nothing on either layer.
 REJOIN_SECONDS = 60.0
+# How often each process looks for stages that went silent (their process died).
+SCREEN_SWEEP_SECONDS = 10.0
 # A tally showing a newer state than the last snapshot here: wait this long for that snapshot.
 OVERTAKEN_GRACE_SECONDS = 0.3
 # While votes queue up for the request threads, screens are refreshed at most once a second:
@@ -108,6 +110,7 @@ class Hub:
         self.join_lock = asyncio.Lock()
         self.layer_failed_at = -1e9
         self.tasks: dict[str, asyncio.Task] = {}
+        self.screens_swept: dict[int, float] = {}
 
     def current_interval(self) -> float:
         """The spacing of messages per event: longer while this process is behind on requests."""
@@ -402,6 +405,9 @@ class Hub:
 
     async def _check(self, event_id: int) -> None:
         now = self.loop.time()
+        if now - self.screens_swept.get(event_id, -1e9) > SCREEN_SWEEP_SECONDS:
+            self.screens_swept[event_id] = now
+            await in_worker(_forget_silent_screens)(event_id)
         joined_at = self.joined.get(event_id)
         if joined_at is None or now - joined_at > REJOIN_SECONDS:
             self._spawn(self._join(event_id, again=joined_at is not None))
@@ -537,6 +543,12 @@ def build_message(event_id: int, kind: int, me_stale: bool = False) -> dict | No
         "public": json.dumps(messages[snapshots.PUBLIC], separators=(",", ":")),
         "organizers": json.dumps(messages[snapshots.ORGANIZERS], separators=(",", ":")),
     }
+
+
+def _forget_silent_screens(event_id: int) -> None:
+    from . import live_services
+
+    live_services.forget_silent_screens(event_id)
 
 
 def _me_many(attendees: list, budget: int) -> dict:

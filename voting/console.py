@@ -21,6 +21,7 @@ from .models import (
     Event,
     IdentityMode,
     Moderation,
+    StageView,
     TallyVisibility,
     normalize_code,
 )
@@ -88,6 +89,7 @@ def _choices() -> dict:
         "identity_choices": IdentityMode.choices,
         "visibility_choices": TallyVisibility.choices,
         "moderation_choices": Moderation.choices,
+        "stage_view_choices": StageView.choices,
     }
 
 

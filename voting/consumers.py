@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import uuid
 from importlib import import_module
 from types import SimpleNamespace
 
@@ -10,7 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from . import broadcast, snapshots, wire
+from . import broadcast, live_services, snapshots, wire
 from .identity import ATTENDEE_COOKIE, attendee_from_token, attendee_token_from_header
 from .models import Event
 from .workers import in_worker
@@ -93,6 +94,7 @@ class EventFeed(AsyncWebsocketConsumer):
     protocol = None  # Daphne's protocol of this socket, once connected (voting/wire.py)
 
     async def connect(self):
+        self.screen_key = None
         self.version = 0
         self.ready = False
         self.hub = None
@@ -112,13 +114,18 @@ class EventFeed(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.event_id = event.pk
-        # `?view=public`: the projector shows what the hall may see, even in an organizer's browser.
-        public_view = b"view=public" in self.scope.get("query_string", b"").split(b"&")
+        # `?view=public` or `?view=stage`: what the hall may see, even in an organizer's browser;
+        # a stage is also counted among the event's connected screens (organizers see it).
+        query = self.scope.get("query_string", b"").split(b"&")
+        self.screen_key = uuid.uuid4().hex if b"view=stage" in query else None
+        public_view = self.screen_key is not None or b"view=public" in query
         self.attendee = None if public_view else attendee
         self.role = snapshots.ORGANIZERS if is_organizer and not public_view else snapshots.PUBLIC
         self.hub = broadcast.hub_for_running_loop()
         await self.hub.subscribe(self.event_id, self)
         try:
+            if self.screen_key is not None:
+                await in_worker(live_services.screen_connected)(event_id=self.event_id, key=self.screen_key)
             await self.send_snapshot()
         except Exception:  # the database is away: the client reconnects with backoff
             await self.disconnect(None)
@@ -130,6 +137,10 @@ class EventFeed(AsyncWebsocketConsumer):
         if self.hub is not None:
             await self.hub.unsubscribe(self.event_id, self)
             self.hub = None
+            if self.screen_key is not None:
+                await in_worker(live_services.screen_disconnected)(
+                    event_id=self.event_id, key=self.screen_key
+                )
 
     async def receive(self, text_data=None, bytes_data=None):
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
@@ -145,6 +156,8 @@ class EventFeed(AsyncWebsocketConsumer):
         kind = message.get("type") if isinstance(message, dict) else None
         if kind == "ping":
             await self.send_json({"type": "pong"})
+            if self.screen_key is not None:  # the stage is still there
+                await in_worker(live_services.screen_seen)(key=self.screen_key)
         elif kind == "resync":
             self.request_snapshot()
         elif not isinstance(message, dict):

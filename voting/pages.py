@@ -21,6 +21,7 @@ from . import ratelimit
 from .api import join_rate_limited, set_attendee_cookie
 from .errors import RateLimited, UnconfError, error_body
 from .identity import ATTENDEE_COOKIE, attendee_from_token, client_address
+from .live_services import stars_of
 from .models import Badge, BadgeStatus, Event, IdentityMode, ProposalStatus, Vote, normalize_code
 from .serializers import EventSerializer
 from .snapshots import schedule_state
@@ -37,8 +38,12 @@ PHONE_ASSETS = (
     "voting/phone-votes.js",
     "voting/phone-schedule.js",
     "voting/phone-hosting.js",
+    "voting/rank.js",
     "voting/feed.js",
 )
+# Loaded by phone.js once a schedule is published (not on the first load); the service worker
+# keeps them for offline reloads all the same.
+PHONE_LATER_ASSETS = ("voting/phone-live.js", "voting/phone-live.css")
 
 # Every sentence phone.js shows, keyed by name. `{name}` placeholders are filled in by the JS.
 PHONE_STRINGS = {
@@ -60,6 +65,7 @@ PHONE_STRINGS = {
     "voters_one": gettext_lazy("{n} person"),
     "voters_other": gettext_lazy("{n} people"),
     "rank": gettext_lazy("Rank {n}"),
+    "rank_tied": gettext_lazy("Rank {n}, tied"),
     "vote": gettext_lazy("Vote"),
     "voted": gettext_lazy("Voted"),
     "vote_for": gettext_lazy("Vote for “{title}”"),
@@ -134,6 +140,37 @@ PHONE_STRINGS = {
         "Tick the slots when you can’t run a session; yours will be placed elsewhere."
     ),
     "availability_saved": gettext_lazy("Saved: your sessions stay out of the slots you ticked."),
+    # during the sessions
+    "next_for_you": gettext_lazy("Next for you"),
+    "you_are_in": gettext_lazy("You are in"),
+    "running_now": gettext_lazy("now"),
+    "starts_in": gettext_lazy("in {n} min"),
+    "all_sessions": gettext_lazy("All sessions: star any, check in where you are"),
+    "star": gettext_lazy("Star"),
+    "starred": gettext_lazy("Starred"),
+    "star_for": gettext_lazy("Star “{title}”"),
+    "unstar_for": gettext_lazy("Remove the star from “{title}”"),
+    "check_in": gettext_lazy("I’m here"),
+    "checked_in": gettext_lazy("You’re here ✓"),
+    "check_in_for": gettext_lazy("Check in to “{title}”"),
+    "leave_for": gettext_lazy("Leave “{title}”"),
+    "checked_in_toast": gettext_lazy("Checked in to “{title}”."),
+    "here_count": gettext_lazy("{n} here"),
+    "notes": gettext_lazy("Notes"),
+    "notes_for": gettext_lazy("Notes: {title}"),
+    "notes_placeholder": gettext_lazy("What was said, decided, linked… (Markdown)"),
+    "notes_hint": gettext_lazy("Everyone in the session can edit these. They go into the proceedings."),
+    "notes_empty": gettext_lazy("No notes yet: start them."),
+    "notes_saved": gettext_lazy("Revision {n}, saved at {time}"),
+    "notes_saved_toast": gettext_lazy("Notes saved."),
+    "notes_conflict": gettext_lazy(
+        "Someone saved these notes meanwhile: their version is in the box above. "
+        "Your text is below, to merge by hand."
+    ),
+    "notes_yours": gettext_lazy("Your text (not saved)"),
+    "loading_notes": gettext_lazy("Loading the notes…"),
+    "save_notes": gettext_lazy("Save notes"),
+    "merged_into": gettext_lazy("Merged into “{title}”"),
 }
 
 
@@ -253,8 +290,10 @@ def _page_data(event: Event, attendee) -> dict:
         "display_name": attendee.display_name,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
         "time_zone": event.time_zone,  # times on the phone in the event's zone, whatever the device's
+        "checkin_early_minutes": settings.UNCONF_CHECKIN_EARLY_MINUTES,
+        "notes_max_chars": settings.UNCONF_NOTES_MAX_CHARS,
         "worker_url": reverse("phone-worker", args=[event.slug]),
-        "assets": [static(path) for path in PHONE_ASSETS],
+        "assets": [static(path) for path in PHONE_ASSETS + PHONE_LATER_ASSETS],
         "strings": {key: str(text) for key, text in PHONE_STRINGS.items()},
     }
 
@@ -330,7 +369,7 @@ def schedule_page(request, slug):
             Vote.objects.filter(attendee=attendee, proposal__status=ProposalStatus.PUBLISHED).values_list(
                 "proposal_id", flat=True
             )
-        )
+        ) | set(stars_of(attendee))  # my picks: voted or starred
     for slot in schedule["slots"]:
         slot["start"] = parse_datetime(slot["starts_at"])
         slot["end"] = parse_datetime(slot["ends_at"])

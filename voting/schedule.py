@@ -31,7 +31,7 @@ def event_zone(event: Event) -> ZoneInfo:
 
 
 def room_dict(room: Room) -> dict:
-    return {"id": room.pk, "name": room.name, "capacity": room.capacity}
+    return {"id": room.pk, "name": room.name, "capacity": room.capacity, "directions": room.directions}
 
 
 def slot_dict(slot: Slot, zone=None) -> dict:

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from . import exports, schedule_services, scheduling
 from .api import ERROR, EventScoped
 from .errors import Forbidden, NotFound
+from .live_services import stars_of
 from .models import ProposalStatus, Room, Slot, Vote
 from .schedule import clash_report, room_dict, slot_dict, visible_schedule
 
@@ -35,6 +36,10 @@ class RoomSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=80)
     capacity = serializers.IntegerField(min_value=1, max_value=100_000)
+    directions = serializers.CharField(max_length=120, required=False, allow_blank=True)
+
+    def validate_directions(self, value):
+        return _plain_text(value)
 
     def validate_name(self, value):
         value = _plain_text(value)
@@ -399,7 +404,7 @@ class ScheduleExportView(ScheduleScoped):
                 Vote.objects.filter(attendee=attendee, proposal__status=ProposalStatus.PUBLISHED).values_list(
                     "proposal_id", flat=True
                 )
-            )
+            ) | set(stars_of(attendee))  # my picks: voted or starred (contract 5.2)
         self.mine = only is not None
         schedule_url = request.build_absolute_uri(reverse("schedule-page", args=[self.event.slug]))
         return exports.collect(self.event, schedule_url=schedule_url, host=request.get_host(), only=only)

@@ -32,10 +32,10 @@ def _on_commit_state_changed(event_id: int) -> None:
 # --- rooms and slots -------------------------------------------------------------------------
 
 
-def create_room(*, event: Event, name: str, capacity: int) -> Room:
+def create_room(*, event: Event, name: str, capacity: int, directions: str = "") -> Room:
     with transaction.atomic():
         _lock(event.pk)
-        room = Room.objects.create(event=event, name=name, capacity=capacity)
+        room = Room.objects.create(event=event, name=name, capacity=capacity, directions=directions)
         _on_commit_state_changed(event.pk)
     return room
 

@@ -30,7 +30,11 @@ class EventSerializer(serializers.ModelSerializer):
             "results_revealed",
             "schedule_published",
             "time_zone",
+            "stage_view",
+            "announcement",
+            "proceedings_published",
         ]
+        read_only_fields = ["proceedings_published"]  # POST .../proceedings/publish
         extra_kwargs = {"slug": {"required": False}}
 
     def to_representation(self, instance):
@@ -62,6 +66,9 @@ class EventSerializer(serializers.ModelSerializer):
         if value not in zoneinfo.available_timezones():
             raise serializers.ValidationError("An IANA time zone name, such as Europe/Berlin.")
         return value
+
+    def validate_announcement(self, value):
+        return _clean_text(value)
 
     def validate_voting_closes_at(self, value):
         if value is not None and value <= timezone.now():

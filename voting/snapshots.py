@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from . import live
 from .models import Attendee, Event, Proposal, ProposalStatus, Vote
 from .serializers import EventSerializer, ProposalSerializer
 
@@ -124,6 +125,7 @@ def build_snapshots(event: Event, version: int) -> dict[str, dict]:
             "event": EventSerializer(event, context={"is_organizer": role == ORGANIZERS}).data,
             "proposals": ProposalSerializer(visible, many=True, context={"show_counts": show_counts}).data,
             "schedule": schedule_state(event, organizer=role == ORGANIZERS),
+            **live.snapshot_extras(event, organizer=role == ORGANIZERS),
         }
     return snapshots
 

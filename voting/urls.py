@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from . import api, organizers_api, schedule_api
+from . import api, live_api, organizers_api, schedule_api
 
 
 class RowId:
@@ -69,9 +69,27 @@ schedule_routes = [
     path(EVENT + "/schedule.xml", schedule_api.ScheduleXmlView.as_view(), name="schedule-xml"),
 ]
 
+SESSION = EVENT + "/schedule/sessions/<int:proposal_id>"
+
+live_routes = [
+    path(EVENT + "/now", live_api.NowView.as_view(), name="now"),
+    path(EVENT + "/me/stars", live_api.StarsView.as_view(), name="stars"),
+    path(EVENT + "/me/checkin", live_api.MyCheckInView.as_view(), name="my-checkin"),
+    path(SESSION + "/checkin", live_api.CheckInView.as_view(), name="checkin"),
+    path(SESSION + "/notes", live_api.NotesView.as_view(), name="notes"),
+    path(SESSION + "/notes/revisions", live_api.NoteRevisionsView.as_view(), name="note-revisions"),
+    path(
+        EVENT + "/proceedings/publish", live_api.ProceedingsPublishView.as_view(), name="proceedings-publish"
+    ),
+    path(EVENT + "/proceedings.json", live_api.ProceedingsJsonView.as_view(), name="proceedings-json"),
+    path(EVENT + "/proceedings.md", live_api.ProceedingsMarkdownView.as_view(), name="proceedings-md"),
+    path(EVENT + "/proceedings.html", live_api.ProceedingsHtmlView.as_view(), name="proceedings-html"),
+]
+
 urlpatterns = [
     path("auth/token", api.TokenView.as_view(), name="auth-token"),
     path("events", api.EventListView.as_view(), name="events"),
     *event_routes,
     *schedule_routes,
+    *live_routes,
 ]

@@ -42,14 +42,15 @@ def open_stage(desktop, event, width=1280, height=720):
 
 
 def board(page) -> list:
-    """The ranking as the projector shows it: (rank, title, dots) from the top."""
+    """The ranking as the projector shows it: (rank, title, dots) from the top; tied
+    proposals share a rank number."""
     return page.evaluate(RANKING_JS)
 
 
 RANKING_JS = """() => [...document.querySelectorAll('#ranking .row:not(.is-leaving)')]
+    .sort((a, b) => a.dataset.pos - b.dataset.pos)
     .map(r => [Number(r.dataset.rank), r.querySelector('.row-title').textContent,
-               r.querySelector('.row-dots').textContent])
-    .sort((a, b) => a[0] - b[0])"""
+               r.querySelector('.row-dots').textContent])"""
 
 
 def wait_for_board(page, expected: list, timeout: int = LIVE_MS) -> None:
@@ -128,7 +129,7 @@ def test_votes_from_several_attendees_reorder_the_bars_within_two_seconds(transa
     )
     tokens = [factories.join(event)[2] for _ in range(4)]
     stage = open_stage(desktop, event)
-    wait_for_board(stage, [(1, "Alpha", "0"), (2, "Bravo", "0"), (3, "Charlie", "0")])
+    wait_for_board(stage, [(1, "Alpha", "0"), (1, "Bravo", "0"), (1, "Charlie", "0")])
 
     for token in tokens[:3]:
         vote(server, event, token, c)
@@ -196,7 +197,7 @@ def test_blind_stage_shows_only_participation_until_the_reveal(transactional_db,
     expect(stage.locator("#ranking")).to_have_class(re.compile("is-revealing"), timeout=LIVE_MS)
     expect(stage.locator("#stage-phase")).to_have_text("Results")
     expect(stage.locator('#ranking .row.is-shown[data-rank="1"]')).to_be_visible(timeout=5000)
-    assert board(stage) == [[1, "Alpha", "2"], [2, "Bravo", "1"], [3, "Charlie", "1"]]
+    assert board(stage) == [[1, "Alpha", "2"], [2, "Bravo", "1"], [2, "Charlie", "1"]]
 
 
 def test_blind_stage_opened_by_a_signed_in_organizer_still_shows_no_counts(transactional_db, server, desktop):
@@ -244,7 +245,8 @@ def test_hostile_titles_are_plain_text_on_the_stage(transactional_db, server, de
     stage = open_stage(desktop, event, 1920, 1080)
     others = [title for title in HOSTILE if title != HOSTILE[2]]
     wait_for_board(
-        stage, [(1, HOSTILE[2], "1")] + [(rank, title, "0") for rank, title in enumerate(others, 2)]
+        stage,
+        [(1, HOSTILE[2], "1")] + [(2, title, "0") for title in others],  # tied at zero
     )
 
     assert stage.evaluate("() => window.__pwned") is None
@@ -266,11 +268,11 @@ def test_stage_fits_the_projector_without_scrollbars(transactional_db, server, d
         services.submit_proposal(event=event, author=None, title=title, host_name="Someone with a long name")
 
     stage = open_stage(desktop, event, *size)
-    expect(stage.locator("#ranking .row")).to_have_count(8)
+    expect(stage.locator("#ranking .row")).to_have_count(7)
 
     assert no_scrollbars(stage)
-    expect(stage.locator("#ranking-foot")).to_have_text("+ 7 more proposals")
-    for part in ("#join-qr", "#join-code", "#join-host", "#ranking .row >> nth=7"):
+    expect(stage.locator("#ranking-foot")).to_have_text("+ 8 more proposals")
+    for part in ("#join-qr", "#join-code", "#join-host", "#ranking .row >> nth=6"):
         box = stage.locator(part).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= size[0], part
         assert box["y"] >= 0 and box["y"] + box["height"] <= size[1], part
@@ -377,7 +379,7 @@ def test_stage_screenshots_of_every_phase(transactional_db, server, desktop, tmp
     )
     _crowd(live, 3, 48)
     stage = open_stage(desktop, live, 1920, 1080)
-    expect(stage.locator("#ranking .row")).to_have_count(8)
+    expect(stage.locator("#ranking .row")).to_have_count(7)
     stage.wait_for_timeout(900)  # let the bars finish growing
     assert no_scrollbars(stage)
     screenshot(stage, "stage-live", tmp_path)
@@ -392,9 +394,19 @@ def test_stage_screenshots_of_every_phase(transactional_db, server, desktop, tmp
     assert serious_accessibility_issues(stage) == []
 
     services.update_event(event=blind, changes={"voting_open": False})
+    # Two rooms × two slots: the top four get a room, the results draw the cut line under them.
+    for name in ("Main hall", "Room A"):
+        Room.objects.create(event=blind, name=name, capacity=100)
+    for hour in (1, 2):
+        Slot.objects.create(
+            event=blind,
+            starts_at=timezone.now() + timedelta(hours=hour),
+            ends_at=timezone.now() + timedelta(hours=hour, minutes=45),
+        )
     call(server, "PATCH", f"/api/events/{blind.slug}", {"results_revealed": True}, organizer=organizer)
     expect(stage.locator("#stage-phase")).to_have_text("Results", timeout=LIVE_MS)
     expect(stage.locator("#ranking")).not_to_have_class(re.compile("is-revealing"), timeout=10000)
+    expect(stage.locator("#cut-line")).to_be_visible()
     screenshot(stage, "stage-results", tmp_path)
     assert stage.errors == []
 
@@ -405,6 +417,8 @@ def test_stage_screenshots_of_every_phase(transactional_db, server, desktop, tmp
         Room.objects.create(event=scheduled, name=n, capacity=c)
         for n, c in (("Main hall", 300), ("Room A", 60), ("Room B", 40))
     ]
+    Room.objects.filter(name="Room A", event=scheduled).update(directions="1st floor, left of the stairs")
+    Room.objects.filter(name="Room B", event=scheduled).update(directions="Ground floor, past the café")
     # Slots on the quarter hour, the first one running now: the board highlights it.
     now = timezone.now().replace(second=0, microsecond=0)
     start = now - timedelta(minutes=now.minute % 15 + 15)
@@ -420,10 +434,17 @@ def test_stage_screenshots_of_every_phase(transactional_db, server, desktop, tmp
         ScheduledSession.objects.create(
             event=scheduled, proposal=proposal, room=rooms[index % 3], slot=slots[index // 3]
         )
-    Event.objects.filter(pk=scheduled.pk).update(schedule_published=True)
+    Event.objects.filter(pk=scheduled.pk).update(schedule_published=True, stage_view="schedule")
     stage = open_stage(desktop, scheduled, 1920, 1080)
     expect(stage.locator("#stage-phase")).to_have_text("Schedule")
     expect(stage.locator(".schedule-cell .cell-title")).to_have_count(11)
     assert no_scrollbars(stage)
     screenshot(stage, "stage-schedule", tmp_path)
+
+    # While a slot runs the board follows the sessions on its own: now and next, by room.
+    call(server, "PATCH", f"/api/events/{scheduled.slug}", {"stage_view": "auto"}, organizer=organizer)
+    expect(stage.locator("#stage-phase")).to_have_text("Now and next", timeout=LIVE_MS)
+    expect(stage.locator("#now-cards .now-card")).to_have_count(3)
+    assert no_scrollbars(stage)
+    screenshot(stage, "stage-now", tmp_path)
     assert stage.errors == []  # the strict CSP holds: no inline script or style was refused

@@ -4,6 +4,8 @@
 import { el, reconcile, setText } from "./dom.js";
 import { connectFeed } from "./feed.js";
 import { api } from "./console_api.js";
+import { createLiveConsole } from "./console-live.js";
+import { byRank, isTied, rankNumbers } from "./rank.js";
 
 const TEXT = {
   status: {
@@ -21,6 +23,17 @@ const TEXT = {
     closed: "Voting is closed",
     results: "Results are out",
     schedule: "The schedule is published",
+  },
+  next: {
+    openVoting: "Next: open voting once the proposals are in.",
+    closeVoting: "Next: close voting (or let the deadline close it).",
+    reveal: "Next: reveal the results.",
+    schedule: "Next: build and publish the schedule.",
+    scheduleLink: "Build the schedule",
+    proceedings: "Next: during the sessions, watch the rooms; afterwards, publish the proceedings.",
+    proceedingsLink: "Sessions and proceedings",
+    done: "The proceedings are published.",
+    doneLink: "See the proceedings",
   },
   noDeadline: "No deadline: voting stays open until you close it.",
   deadline: (time, clock) => `Closes at ${time} (in ${clock})`,
@@ -146,14 +159,6 @@ function votingOpenNow() {
   return e.voting_open && (!e.voting_closes_at || serverNow() < Date.parse(e.voting_closes_at));
 }
 
-function byRank(a, b) {
-  return (
-    (b.dots || 0) - (a.dots || 0) ||
-    (b.voters || 0) - (a.voters || 0) ||
-    Date.parse(a.created_at) - Date.parse(b.created_at) ||
-    a.id - b.id
-  );
-}
 
 let toastTimer = null;
 function toast(message, { error = false } = {}) {
@@ -208,6 +213,7 @@ function onState(message) {
   if (message.type === "snapshot") {
     state.event = message.event;
     state.proposals = new Map(message.proposals.map((p) => [p.id, p]));
+    live.update(message);
   } else if (message.counts) {
     for (const [id, counts] of Object.entries(message.counts)) {
       const proposal = state.proposals.get(Number(id));
@@ -229,6 +235,7 @@ function render() {
   renderSettings();
   renderProposals();
   renderBadgeHint();
+  live.render();
 }
 
 // --- phase ----------------------------------------------------------------------------------
@@ -271,12 +278,36 @@ function renderPhase() {
     setText($("deadline-now"), TEXT.deadline(timeFormat.format(new Date(deadline)), clock(deadline - serverNow())));
   } else setText($("deadline-now"), TEXT.deadlinePassed(timeFormat.format(new Date(deadline))));
 
+  renderNextStep(step);
+
   const revealable = e.tally_visibility !== "live" && !e.results_revealed;
   $("btn-reveal").disabled = !revealable;
   setText(
     $("reveal-hint"),
     e.tally_visibility === "live" ? TEXT.revealLive : e.results_revealed ? TEXT.revealDone : TEXT.revealHidden,
   );
+}
+
+// The phase card leads to the next step: one primary action, and where to go after a reveal.
+function renderNextStep(step) {
+  const e = state.event;
+  let text;
+  let primary = null;
+  let link = null;
+  if (step === "propose") [text, primary] = [TEXT.next.openVoting, "btn-open-voting"];
+  else if (step === "vote") text = TEXT.next.closeVoting;
+  else if (step === "closed") [text, primary] = [TEXT.next.reveal, "btn-reveal"];
+  else if (step === "results") [text, link] = [TEXT.next.schedule, [TEXT.next.scheduleLink, `/e/${slug}/organize/schedule/`]];
+  else if (!e.proceedings_published) [text, link] = [TEXT.next.proceedings, [TEXT.next.proceedingsLink, "#sessions-live-title"]];
+  else [text, link] = [TEXT.next.done, [TEXT.next.doneLink, `/e/${slug}/proceedings/`]];
+  for (const id of ["btn-open-voting", "btn-reveal"]) $(id).classList.toggle("btn-primary", id === primary);
+  setText($("next-step-text"), text);
+  const anchor = $("next-step-link");
+  anchor.hidden = !link;
+  if (link) {
+    setText(anchor, link[0]);
+    anchor.href = link[1];
+  }
 }
 
 $("btn-open-proposals").addEventListener("click", (ev) =>
@@ -431,6 +462,11 @@ function renderProposals() {
   if (state.filter === "published") shown.sort(byRank);
   else shown.sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id);
   const max = Math.max(1, ...shown.map((p) => p.dots || 0));
+  // Ties share a rank number (contract 4), shown "=2"; no dots is no rank yet.
+  const numbers = state.filter === "published" ? rankNumbers(shown) : [];
+  state.rankText = new Map(
+    shown.map((p, i) => [p.id, (p.dots || 0) > 0 ? `${isTied(numbers, i) ? "=" : ""}${numbers[i]}` : "–"]),
+  );
 
   reconcile(tbody, shown, rowsById, {
     key: (proposal) => proposal.id,
@@ -445,7 +481,7 @@ function renderProposals() {
 
 function updateRow(row, proposal, index, max) {
   const ranked = proposal.status === "published";
-  setText(row.rank, ranked ? String(index + 1) : "");
+  setText(row.rank, ranked ? state.rankText.get(proposal.id) || "" : "");
   setText(row.title, proposal.title);
   const meta = [`#${proposal.id}`, proposal.host_name ? TEXT.byHost(proposal.host_name) : TEXT.organizerAdded];
   if (proposal.status === "merged" && proposal.merged_into) {
@@ -737,6 +773,7 @@ for (const button of document.querySelectorAll("dialog [data-close]")) {
 
 // --- start ------------------------------------------------------------------------------------
 
+const live = createLiveConsole({ api, base, toast, state, act });
 render();
 setInterval(renderPhase, 1000);
 connectFeed(slug, { onState, onStatus });

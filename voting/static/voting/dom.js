@@ -34,3 +34,19 @@ export function reconcile(container, items, byKey, { key, make, node, update }) 
     if (container.children[index] !== element) container.insertBefore(element, container.children[index] || null);
   });
 }
+
+// The one place the pages turn a time into text: in the event's time zone, never the device's
+// (a projector laptop or a phone from abroad). Pages call useEventTimeZone once they know it.
+let eventTimeZone;
+export function useEventTimeZone(timeZone) {
+  eventTimeZone = timeZone || undefined;
+}
+
+export function timeText(iso, lang = document.documentElement.lang || undefined) {
+  const options = { hour: "2-digit", minute: "2-digit" };
+  try {
+    return new Intl.DateTimeFormat(lang, { ...options, timeZone: eventTimeZone }).format(new Date(iso));
+  } catch {
+    return new Intl.DateTimeFormat(lang, options).format(new Date(iso)); // an unknown zone name
+  }
+}

@@ -5,10 +5,14 @@
 const PING_EVERY_MS = 15000;
 const SILENCE_LIMIT_MS = 40000;
 
-// publicView: receive what the public may see even when signed in (the projector).
-export function connectFeed(slug, { onState, onStatus = () => {}, onMessage = () => {}, publicView = false }) {
+// publicView: receive what the public may see even when signed in; view "stage": the same,
+// and the organizers count this page among the event's connected screens (the projector).
+export function connectFeed(
+  slug,
+  { onState, onStatus = () => {}, onMessage = () => {}, publicView = false, view = "" },
+) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const query = publicView ? "?view=public" : "";
+  const query = view ? `?view=${encodeURIComponent(view)}` : publicView ? "?view=public" : "";
   const url = `${scheme}//${location.host}/ws/events/${encodeURIComponent(slug)}/${query}`;
   let socket = null;
   let version = 0;

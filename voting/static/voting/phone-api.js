@@ -36,8 +36,8 @@ function cookie(name) {
 export function createApi(slug, csrfCookie = "csrftoken") {
   const base = `/api/events/${encodeURIComponent(slug)}`;
 
-  async function request(method, path, body) {
-    const headers = { Accept: "application/json" };
+  async function request(method, path, body, extra = {}) {
+    const headers = { Accept: "application/json", ...extra };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (method !== "GET") headers["X-CSRFToken"] = cookie(csrfCookie);
     const controller = new AbortController();
@@ -72,7 +72,7 @@ export function createApi(slug, csrfCookie = "csrftoken") {
 
   return {
     get: (path) => request("GET", path),
-    put: (path, body) => request("PUT", path, body),
+    put: (path, body, headers) => request("PUT", path, body, headers),
     post: (path, body) => request("POST", path, body),
     patch: (path, body) => request("PATCH", path, body),
     del: (path) => request("DELETE", path),

@@ -1,8 +1,11 @@
 // The proposal list: one card per proposal, each with its dot control. While counts are hidden
-// the order is a stable per-attendee shuffle; once they show, it is the live ranking, and cards
-// slide to their new place. Counts are only ever rendered when the server sent them.
+// the order is a stable per-attendee shuffle; once they show, it is the live ranking (ties share
+// a rank number). A card never moves under the user's finger: from the first touch, scroll or
+// key on, the order on screen holds and a newer ranking is offered ("tap to update"), not
+// imposed. Counts are only ever rendered when the server sent them.
 
 import { $, chars, el, fill, fillNodes } from "./phone-dom.js";
+import { byRank, isTied, rankNumbers } from "./rank.js";
 
 const LONG_DESCRIPTION = 180; // characters: longer descriptions fold to three lines
 const SEARCH_FROM = 8; // proposals: below that a search box is only in the way
@@ -12,6 +15,32 @@ export function createList(app) {
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   const shuffleKeys = new Map();
   const cards = new Map();
+  let held = null; // ids in the order on screen when the user started touching the list
+
+  // Hold the order from the first interaction on (not before: a phone left on the table
+  // follows the live ranking). Only a ranked list moves by itself.
+  function hold() {
+    if (held === null && countsVisible() && state.loaded) held = [...$("list").children].map((n) => n.dataset.id);
+  }
+  for (const type of ["touchstart", "pointerdown", "wheel", "keydown"]) {
+    document.addEventListener(type, hold, { passive: true, capture: true });
+  }
+  window.addEventListener("scroll", hold, { passive: true });
+  $("rerank").addEventListener("click", () => {
+    held = null;
+    renderList();
+    $("list").firstElementChild?.focus?.();
+  });
+
+  // The live order, kept in the held order while the user interacts: held cards stay where
+  // they were, new ones come after them.
+  function heldOrder(live) {
+    if (held === null) return live;
+    const position = new Map(held.map((id, index) => [id, index]));
+    const known = live.filter((p) => position.has(String(p.id)));
+    known.sort((a, b) => position.get(String(a.id)) - position.get(String(b.id)));
+    return [...known, ...live.filter((p) => !position.has(String(p.id)))];
+  }
 
   // While counts are hidden the list is the same stable shuffle the API gives (`?order=random`):
   // sha256("<attendee id>:<proposal id>") ascending. Without WebCrypto (plain HTTP on a LAN
@@ -37,15 +66,7 @@ export function createList(app) {
 
   function ordered() {
     const list = [...state.proposals.values()];
-    if (countsVisible()) {
-      return list.sort(
-        (a, b) =>
-          (b.dots || 0) - (a.dots || 0) ||
-          (b.voters || 0) - (a.voters || 0) ||
-          Date.parse(a.created_at) - Date.parse(b.created_at) ||
-          a.id - b.id,
-      );
-    }
+    if (countsVisible()) return list.sort(byRank);
     const key = (p) => shuffleKeys.get(String(p.id)) || "~";
     return list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
   }
@@ -68,8 +89,19 @@ export function createList(app) {
     }
     $("search-box").hidden = state.proposals.size < SEARCH_FROM && !needle;
     const all = ordered();
-    const rank = new Map(all.map((p, index) => [p, index + 1])); // ranks of the whole list, not the search
-    const shown = all.filter((p) => matches(p, needle));
+    // Ranks of the whole list, not the search; tied proposals share one. No dots is no rank.
+    const numbers = rankNumbers(all);
+    const rank = new Map(all.map((p, i) => [p, (p.dots || 0) > 0 ? numbers[i] : 0]));
+    const tied = new Set(all.filter((p, i) => (p.dots || 0) > 0 && isTied(numbers, i)));
+    if (!visible) held = null;
+    const live = all.filter((p) => matches(p, needle));
+    const shown = heldOrder(live);
+    const rerank = $("rerank");
+    rerank.hidden = !shown.some((p, i) => p !== live[i]);
+    if (!rerank.hidden) {
+      // Just under the sticky header, over the list, never in the flow (which would move cards).
+      rerank.style.top = `${Math.round(document.querySelector(".topbar").getBoundingClientRect().bottom) + 8}px`;
+    }
     const note = $("list-note");
     if (state.participation && state.participation.attendees) {
       const text = fill(T.participation, state.participation);
@@ -99,7 +131,7 @@ export function createList(app) {
         card = createCard(id);
         cards.set(id, card);
       }
-      updateCard(card, proposal, visible ? rank.get(proposal) : 0);
+      updateCard(card, proposal, visible ? rank.get(proposal) : 0, tied.has(proposal));
     });
     reorder(list, shown.map((p) => cards.get(String(p.id)).root));
   }
@@ -162,7 +194,7 @@ export function createList(app) {
     return { id, root, rank, rankLabel, title, host, description, more, meta, vote, sync, kind: "" };
   }
 
-  function updateCard(card, proposal, rank) {
+  function updateCard(card, proposal, rank, tied) {
     // Tallies arrive a few times a second: touch the DOM only for cards whose inputs changed.
     const status = queue.stateOf(card.id);
     const signature = JSON.stringify([
@@ -171,6 +203,7 @@ export function createList(app) {
       proposal.description,
       countsVisible() ? [proposal.dots, proposal.voters] : null,
       rank,
+      tied,
       state.me && state.me.proposals,
       state.firstIds && state.firstIds.has(card.id),
       state.event.max_dots_per_proposal,
@@ -182,9 +215,10 @@ export function createList(app) {
     if (card.signature === signature) return;
     card.signature = signature;
     card.root.classList.toggle("is-ranked", rank > 0);
-    card.rank.textContent = rank ? String(rank) : "";
+    card.rank.textContent = rank ? `${tied ? "=" : ""}${rank}` : "";
+    card.root.classList.toggle("is-tied", Boolean(tied));
     card.rank.hidden = !rank;
-    card.rankLabel.textContent = rank ? `${fill(T.rank, { n: rank })}: ` : "";
+    card.rankLabel.textContent = rank ? `${fill(tied ? T.rank_tied : T.rank, { n: rank })}: ` : "";
     if (card.title.textContent !== proposal.title) card.title.textContent = proposal.title;
     if (proposal.host_name) card.host.replaceChildren(...fillNodes(T.by_host, { name: proposal.host_name }));
     card.host.hidden = !proposal.host_name;

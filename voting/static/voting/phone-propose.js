@@ -274,7 +274,8 @@ export function createProposing(app) {
     const mine = myProposals();
     const accepting = state.event.accepting_proposals && !state.signedOut;
     // Rebuilt only when something it shows changed, so a focused button keeps its focus.
-    const signature = JSON.stringify([accepting, mine.map((p) => [p.id, p.title, p.status])]);
+    const into = (p) => (p.merged_into ? (state.proposals.get(String(p.merged_into)) || {}).title || "" : "");
+    const signature = JSON.stringify([accepting, mine.map((p) => [p.id, p.title, p.status, into(p)])]);
     if (signature === ownSignature) return;
     ownSignature = signature;
     list.replaceChildren();
@@ -297,7 +298,15 @@ export function createProposing(app) {
       withdraw.disabled = !accepting || proposal.status === "merged";
       withdraw.addEventListener("click", () => confirmWithdraw(proposal));
       actions.append(edit, withdraw);
-      item.append(title, status, actions);
+      if (proposal.status === "merged") {
+        // Say into which proposal (its dots went there); nothing left to edit or withdraw.
+        item.classList.add("is-merged");
+        const target = el("p", "own-merged");
+        target.append(...fillNodes(T.merged_into, { title: into(proposal) || "…" }));
+        item.append(title, status, target);
+      } else {
+        item.append(title, status, actions);
+      }
       list.append(item);
     }
   }

@@ -4,6 +4,7 @@
 
 import { connectFeed } from "./feed.js";
 import { ApiError, createApi } from "./phone-api.js";
+import { useEventTimeZone } from "./dom.js";
 import { $, el, fill } from "./phone-dom.js";
 import { createList } from "./phone-list.js";
 import { startHosting } from "./phone-hosting.js";
@@ -12,6 +13,7 @@ import { renderMySchedule } from "./phone-schedule.js";
 import { VoteQueue } from "./phone-votes.js";
 
 const DATA = JSON.parse(document.getElementById("page-data").textContent);
+useEventTimeZone(DATA.time_zone); // every time on the phone in the event's zone
 // Every user-facing sentence, translated by Django (voting/pages.py PHONE_STRINGS).
 const T = DATA.strings;
 const SLUG = DATA.slug;
@@ -124,6 +126,7 @@ function applySnapshot(message) {
   state.event = message.event;
   state.participation = message.participation;
   state.schedule = message.schedule || null;
+  state.checkedInCounts = message.checked_in || {};
   state.proposals = byId(message.proposals.filter((p) => p.status === "published"));
   if (state.firstIds === null) state.firstIds = new Set(state.proposals.keys());
   state.loaded = true;
@@ -343,7 +346,8 @@ function setDots(id, dots) {
 
 let scheduleSignature = "";
 function renderSchedule() {
-  const votedIds = myVotedIds();
+  // My picks: the sessions I put dots on and the ones I starred (contract 5.2).
+  const votedIds = [...new Set([...myVotedIds(), ...live.stars()])];
   const titles = new Map(
     votedIds.filter((id) => state.proposals.has(id)).map((id) => [id, state.proposals.get(id).title]),
   );
@@ -355,6 +359,7 @@ function renderSchedule() {
   }
   const published = Boolean(state.schedule && state.schedule.published);
   $("full-schedule").hidden = !published;
+  live.render(new Set(votedIds));
   const badge = $("schedule-badge");
   badge.hidden = !published || currentTab === "schedule" || seenSchedule();
 }
@@ -503,10 +508,30 @@ const app = {
   scheduleRender,
   toast,
   loadMe,
+  serverNow,
+  earlyMs: DATA.checkin_early_minutes * 60000,
+  notesMax: DATA.notes_max_chars,
 };
 const list = createList(app);
 const proposing = createProposing(app);
 startHosting(app);
+// The sessions part (phone-live.js) loads only once a schedule is published: not on the
+// first load of a phone that is here to vote.
+let live = { stars: () => [], render: () => loadLive() };
+let liveLoading = false;
+function loadLive() {
+  if (liveLoading || !(state.schedule && state.schedule.published)) return;
+  liveLoading = true;
+  import("./phone-live.js").then(({ createLive }) => {
+    live = createLive(app);
+    live.load();
+    scheduleRender();
+  });
+}
+$("next-banner").addEventListener("click", () => {
+  setTab("schedule");
+  window.scrollTo({ top: 0 });
+});
 
 restore();
 setTab(window.location.hash.slice(1));

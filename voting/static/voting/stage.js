@@ -1,8 +1,11 @@
 // The stage board on the projector: live ranking (or the blind participation meter, or the
-// propose wall, or the published schedule), the phase with a countdown from server time,
-// and a connection indicator. Attendee text only ever goes in through textContent.
-import { el, reconcile, setText } from "./dom.js";
+// propose wall), results with the cut line, the published schedule, now/next while sessions
+// run, the join QR alone or an announcement — by the phase, or as the organizers choose
+// (`stage_view`). The phase has a countdown from server time; a connection indicator.
+// Attendee text only ever goes in through textContent.
+import { el, reconcile, setText, timeText, useEventTimeZone } from "./dom.js";
 import { connectFeed } from "./feed.js";
+import { byRank, isTied, rankNumbers } from "./rank.js";
 
 const TEXT = {
   status: {
@@ -18,6 +21,25 @@ const TEXT = {
   votingClosed: "Voting closed",
   results: "Results",
   schedule: "Schedule",
+  nowNext: "Now and next",
+  announcement: "Announcement",
+  join: "Join",
+  endsIn: (clockText) => `ends in ${clockText}`,
+  startsIn: (time, clockText) => `${time} · starts in ${clockText}`,
+  startsAt: (time) => `at ${time}`,
+  until: (time) => `until ${time}`,
+  nothingNow: "No session is running. See the schedule on your phone.",
+  checkedIn: (n) => `${n} here`,
+  scan: {
+    vote: "Scan to propose and vote",
+    results: "Scan to see the results",
+    schedule: "Scan for your schedule",
+  },
+  joinedShort: (n) => `${n} ${n === 1 ? "person" : "people"} joined`,
+  qrLead: "Join on your phone: scan the code or open",
+  cutLine: (n) => `Cut line: the top ${n} get a room`,
+  cutTie: (n) => `Cut line: the top ${n} get a room · tie at the line, the earlier proposal goes first`,
+  tieNote: "= tied: same dots, same number of voters",
   opensSoon: "Voting opens soon",
   dots: (n) => (n === 1 ? "dot" : "dots"),
   voters: (n) => `${n} ${n === 1 ? "person" : "people"}`,
@@ -36,9 +58,10 @@ const TEXT = {
   now: "now",
 };
 
-const ROWS = 8; // bars on the board (matches --rows in stage.css)
+const ROWS = 7; // bars on the board (matches --rows in stage.css)
 const WALL = 8; // newest proposals on the propose wall
 const SLOTS = 4; // schedule rows: the current slot and what comes next
+const NOW_AHEAD_MS = 15 * 60 * 1000; // between sessions, now/next shows the next one this early
 const OFFLINE_AFTER_MS = 2500;
 const REVEAL_STEP_MS = 650;
 const LEAVE_MS = 800;
@@ -52,7 +75,23 @@ const els = {
     meter: $("view-meter"),
     propose: $("view-propose"),
     schedule: $("view-schedule"),
+    now: $("view-now"),
+    qr: $("view-qr"),
+    announcement: $("view-announcement"),
   },
+  frame: $("stage"),
+  cutLine: $("cut-line"),
+  cutLineText: $("cut-line-text"),
+  nowBlock: $("now-block"),
+  nextBlock: $("next-block"),
+  nowClock: $("now-clock"),
+  nextClock: $("next-clock"),
+  nowCards: $("now-cards"),
+  nextCards: $("next-cards"),
+  nowEmpty: $("now-empty"),
+  qrLead: $("qr-lead"),
+  announcement: $("announcement-text"),
+  joinScan: $("join-scan"),
   ranking: $("ranking"),
   rankingFoot: $("ranking-foot"),
   meterRing: $("meter-ring"),
@@ -76,6 +115,8 @@ const state = {
   proposals: new Map(), // published proposals by id
   participation: { attendees: 0, voters: 0, dots_cast: 0, dots_total: 0 },
   schedule: null,
+  cells: 0, // rooms × slots: how many proposals get a room (the results' cut line)
+  checkedIn: {},
   countsVisible: false,
   offset: 0, // server clock minus ours
   mode: null,
@@ -109,28 +150,19 @@ function clock(ms) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
-function byRank(a, b) {
-  return (
-    (b.dots || 0) - (a.dots || 0) ||
-    (b.voters || 0) - (a.voters || 0) ||
-    Date.parse(a.created_at) - Date.parse(b.created_at) ||
-    a.id - b.id
-  );
+// The sessions of the running slot and of the next one, from the published schedule.
+function nowAndNext(now) {
+  const { slots, sessions } = state.schedule || { slots: [], sessions: [] };
+  const used = new Set(sessions.map((s) => s.slot));
+  const ordered = slots.filter((s) => used.has(s.id)).sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at));
+  const running = ordered.find((s) => Date.parse(s.starts_at) <= now && now < Date.parse(s.ends_at)) || null;
+  const next = ordered.find((s) => Date.parse(s.starts_at) > now) || null;
+  return { running, next };
 }
 
-// Times in the event's own zone, never the projector laptop's.
-let timeFormat = null;
-function formatTime(date) {
-  const timeZone = state.event?.time_zone;
-  if (!timeFormat || timeFormat.resolvedOptions().timeZone !== timeZone) {
-    const options = { hour: "2-digit", minute: "2-digit" };
-    try {
-      timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { ...options, timeZone });
-    } catch {
-      timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, options);
-    }
-  }
-  return timeFormat.format(date);
+function sessionsIn(slot) {
+  const order = new Map(state.schedule.rooms.map((r, i) => [r.id, i]));
+  return state.schedule.sessions.filter((s) => s.slot === slot.id).sort((a, b) => order.get(a.room) - order.get(b.room));
 }
 
 // --- state from the feed ------------------------------------------------------------------
@@ -141,7 +173,10 @@ function onState(message) {
   if (message.type === "snapshot") {
     const wasHidden = state.event !== null && !state.countsVisible;
     state.event = message.event;
+    useEventTimeZone(state.event.time_zone);
     state.schedule = message.schedule;
+    state.cells = message.cells || 0;
+    state.checkedIn = message.checked_in || {};
     const published = message.proposals.filter((p) => p.status === "published");
     state.proposals = new Map(published.map((p) => [p.id, p]));
     state.countsVisible =
@@ -175,11 +210,44 @@ function onStatus(status) {
 
 // --- rendering -----------------------------------------------------------------------------
 
+function hasSchedule() {
+  return Boolean(state.event.schedule_published && state.schedule && state.schedule.sessions.length);
+}
+
+// What the board shows: the organizers' choice (`stage_view`) where it can be shown — never
+// counts that are hidden from the hall — else what fits the phase.
 function pickMode(now) {
   const e = state.event;
-  if (e.schedule_published && state.schedule && state.schedule.sessions.length) return "schedule";
-  if (votingStarted(now)) return state.countsVisible ? "ranking" : "meter";
+  const chosen = e.stage_view || "auto";
+  if (chosen === "qr" || chosen === "announcement") return chosen;
+  if (chosen === "ranking") return state.countsVisible ? "ranking" : "meter";
+  if (chosen === "results") return state.countsVisible ? "results" : "meter";
+  if ((chosen === "schedule" || chosen === "now") && hasSchedule()) return chosen;
+  if (hasSchedule()) {
+    const { running, next } = nowAndNext(now);
+    const soon = next && Date.parse(next.starts_at) - now < NOW_AHEAD_MS;
+    return running || soon ? "now" : "schedule";
+  }
+  if (votingStarted(now)) {
+    if (!state.countsVisible) return "meter";
+    return votingOpenNow(now) ? "ranking" : "results";
+  }
   return "propose";
+}
+
+// The join panel: hidden only for a now/next or an announcement the organizers chose; its
+// line says what scanning gives in this phase.
+function renderFrame(now) {
+  const chosen = state.event.stage_view;
+  const full = (chosen === "announcement" && state.mode === "announcement") || (chosen === "now" && state.mode === "now");
+  els.frame.classList.toggle("is-full", full);
+  els.frame.dataset.view = state.mode;
+  if (!page.badge_mode) {
+    let scan = TEXT.scan.vote;
+    if (hasSchedule()) scan = TEXT.scan.schedule;
+    else if (votingStarted(now) && !votingOpenNow(now)) scan = TEXT.scan.results;
+    setText(els.joinScan, scan);
+  }
 }
 
 function render() {
@@ -187,15 +255,20 @@ function render() {
   const now = serverNow();
   const mode = pickMode(now);
   if (mode !== state.mode) {
-    for (const [name, view] of Object.entries(els.views)) view.hidden = name !== mode;
-    if (state.mode === "ranking") clearRanking();
+    const view = mode === "results" ? "ranking" : mode; // results: the ranking, final, with the cut line
+    for (const [name, section] of Object.entries(els.views)) section.hidden = name !== view;
+    if (state.mode === "ranking" || state.mode === "results") clearRanking();
     state.mode = mode;
   }
+  renderFrame(now);
   renderPhase(now);
   renderJoinVoted(now);
-  if (mode === "ranking") renderRanking();
+  if (mode === "ranking" || mode === "results") renderRanking(mode === "results");
   else if (mode === "meter") renderMeter(now);
   else if (mode === "propose") renderPropose();
+  else if (mode === "now") renderNow(now);
+  else if (mode === "qr") setText(els.qrLead, TEXT.qrLead);
+  else if (mode === "announcement") setText(els.announcement, state.event.announcement || "");
   else renderSchedule(now);
 }
 
@@ -203,6 +276,10 @@ function renderPhase(now) {
   let text;
   let remaining = null;
   if (state.mode === "schedule") text = TEXT.schedule;
+  else if (state.mode === "now") text = TEXT.nowNext;
+  else if (state.mode === "announcement") text = TEXT.announcement;
+  else if (state.mode === "qr") text = TEXT.join;
+  else if (state.mode === "results") text = TEXT.results;
   else if (votingOpenNow(now) && state.event.voting_closes_at) {
     remaining = Date.parse(state.event.voting_closes_at) - now;
     text = TEXT.closesIn;
@@ -223,7 +300,8 @@ function renderPhase(now) {
 
 function renderJoinVoted(now) {
   const { voters, attendees } = state.participation;
-  setText(els.joinVoted, votingStarted(now) ? TEXT.votedShort(voters) : TEXT.joined(attendees));
+  const voted = votingStarted(now) && !hasSchedule();
+  setText(els.joinVoted, voted ? TEXT.votedShort(voters) : TEXT.joined(attendees));
 }
 
 function makeRow(proposal) {
@@ -247,10 +325,18 @@ function clearRanking() {
   for (const row of rows.values()) row.li.remove();
   rows.clear();
   els.ranking.classList.remove("is-revealing");
+  els.cutLine.hidden = true;
 }
 
-function renderRanking() {
+// How many proposals get a room: the sessions of a published schedule, else rooms × slots.
+function cutAt() {
+  if (hasSchedule()) return state.schedule.sessions.length;
+  return state.cells;
+}
+
+function renderRanking(results) {
   const ranked = [...state.proposals.values()].sort(byRank);
+  const ranks = rankNumbers(ranked);
   const top = ranked.slice(0, ROWS);
   const max = Math.max(1, ...top.map((p) => p.dots || 0));
   const stacking = state.event.max_dots_per_proposal > 1;
@@ -275,8 +361,15 @@ function renderRanking() {
     const dots = proposal.dots || 0;
     row.li.style.setProperty("--i", index);
     row.li.style.setProperty("--frac", dots / max);
-    row.li.dataset.rank = index + 1;
-    setText(row.rank, String(index + 1));
+    // No dots yet is no rank: a fresh board shows no "=1" on every row.
+    const tied = dots > 0 && isTied(ranks, index);
+    row.li.dataset.rank = ranks[index];
+    row.li.dataset.pos = index + 1;
+    // Gold for the leader only once it has dots: on a fresh board the bar is still empty.
+    row.li.classList.toggle("is-lead", ranks[index] === 1 && dots > 0);
+    row.li.classList.toggle("is-tied", tied);
+    row.li.classList.toggle("is-below-cut", results && cutAt() > 0 && index >= cutAt());
+    setText(row.rank, dots === 0 ? "–" : tied ? `=${ranks[index]}` : String(ranks[index]));
     setText(row.title, proposal.title);
     setText(row.host, proposal.host_name || "");
     setText(row.dots, String(dots));
@@ -295,11 +388,24 @@ function renderRanking() {
     row.li.style.setProperty("--i", ROWS);
     setTimeout(() => row.li.remove(), LEAVE_MS);
   }
-  let foot = "";
-  if (ranked.length > ROWS) foot = TEXT.more(ranked.length - ROWS);
-  else if (ranked.length === 0) foot = TEXT.proposalsSoFar(0);
-  setText(els.rankingFoot, foot);
+  const notes = [];
+  if (ranked.length > ROWS) notes.push(TEXT.more(ranked.length - ROWS));
+  else if (ranked.length === 0) notes.push(TEXT.proposalsSoFar(0));
+  if (top.some((p, i) => (p.dots || 0) > 0 && isTied(ranks, i))) notes.push(TEXT.tieNote);
+  setText(els.rankingFoot, notes.join(" · "));
+  renderCutLine(results, ranked, ranks, top.length);
   if (revealing) reveal(top.length);
+}
+
+function renderCutLine(results, ranked, ranks, shown) {
+  const cut = cutAt();
+  const visible = results && cut > 0 && cut < ranked.length;
+  els.cutLine.hidden = !visible;
+  els.ranking.classList.toggle("has-cut", visible && cut < shown);
+  if (!visible) return;
+  els.cutLine.style.setProperty("--i", Math.min(cut, shown));
+  els.cutLine.classList.toggle("is-below", cut >= shown);
+  setText(els.cutLineText, ranks[cut - 1] === ranks[cut] ? TEXT.cutTie(cut) : TEXT.cutLine(cut));
 }
 
 // The reveal after blind voting: last place first, the winner last, each bar growing from zero.
@@ -311,7 +417,7 @@ function reveal(count) {
   for (let place = count; place >= 1; place -= 1) {
     const delay = (count - place) * REVEAL_STEP_MS + (place === 1 ? REVEAL_STEP_MS : 0);
     setTimeout(() => {
-      const li = list.querySelector(`.row[data-rank="${place}"]`);
+      const li = list.querySelector(`.row[data-pos="${place}"]`);
       if (li) li.classList.add("is-shown");
     }, delay + 300);
   }
@@ -356,6 +462,40 @@ function renderPropose() {
   });
 }
 
+// Now/next: per room, what runs and until when, what comes next and when, hosts and how to
+// get there, with a countdown from server time.
+let nowKey = "";
+function renderNow(now) {
+  const { running, next } = nowAndNext(now);
+  els.nowBlock.hidden = !running;
+  els.nextBlock.hidden = !next;
+  els.nowEmpty.hidden = Boolean(running || next);
+  setText(els.nowEmpty, TEXT.nothingNow);
+  if (running) setText(els.nowClock, `${TEXT.until(timeText(running.ends_at))} · ${TEXT.endsIn(clock(Date.parse(running.ends_at) - now))}`);
+  if (next) setText(els.nextClock, TEXT.startsIn(timeText(next.starts_at), clock(Date.parse(next.starts_at) - now)));
+  const key = JSON.stringify([state.schedule, running && running.id, next && next.id, state.checkedIn, [...state.proposals.keys()]]);
+  if (key === nowKey) return;
+  nowKey = key;
+  els.frame.style.setProperty("--now-rooms", String(state.schedule.rooms.length));
+  els.nowCards.replaceChildren(...(running ? sessionsIn(running).map((s) => nowCard(s, true)) : []));
+  els.nextCards.replaceChildren(...(next ? sessionsIn(next).map((s) => nowCard(s, false)) : []));
+  els.frame.classList.toggle("has-both", Boolean(running && next));
+}
+
+function nowCard(session, running) {
+  const room = state.schedule.rooms.find((r) => r.id === session.room) || { name: "", directions: "" };
+  const proposal = state.proposals.get(session.proposal);
+  const li = el("li", `now-card${running ? " is-running" : ""}`);
+  const head = el("p", "now-room");
+  head.append(el("bdi", "", room.name));
+  li.append(head);
+  if (room.directions) li.append(el("bdi", "now-directions", room.directions));
+  li.append(el("bdi", "now-title", session.title));
+  const host = proposal && proposal.host_name;
+  if (host) li.append(el("bdi", "now-host", host));
+  return li;
+}
+
 function renderSchedule(now) {
   const { rooms, slots, sessions } = state.schedule;
   const ordered = [...slots].sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at));
@@ -372,25 +512,46 @@ function renderSchedule(now) {
   const grid = els.scheduleGrid;
   grid.style.setProperty("--rooms", Math.max(1, rooms.length));
   grid.style.setProperty("--slots", Math.max(1, visible.length));
-  grid.style.setProperty("--cell-font", `calc(var(--u) * ${Math.max(1.7, Math.min(2.8, 11 / rooms.length))})`);
+  grid.style.setProperty("--cell-font", `calc(var(--u) * ${Math.max(2.6, Math.min(3.2, 11 / rooms.length))})`);
   const cells = [el("div", "schedule-corner")];
   for (const room of rooms) cells.push(el("div", "schedule-room", room.name));
   for (const slot of visible) {
     const isNow = current && current.id === slot.id;
-    const time = el("div", `schedule-time${isNow ? " is-now" : ""}`, formatTime(new Date(slot.starts_at)));
+    const time = el("div", `schedule-time${isNow ? " is-now" : ""}`, timeText(slot.starts_at));
+    time.append(el("span", "schedule-end", `–${timeText(slot.ends_at)}`));
     const label = slot.label || (isNow ? TEXT.now : "");
     if (label) time.append(el("small", "", label));
     cells.push(time);
     for (const room of rooms) {
       const session = bySpot.get(`${room.id}:${slot.id}`);
       const cell = el("div", `schedule-cell${session ? "" : " is-empty"}${session && isNow ? " is-now" : ""}`);
-      if (session) cell.append(el("bdi", "cell-title", session.title));
+      if (session) {
+        cell.append(el("bdi", "cell-title", session.title));
+        const proposal = state.proposals.get(session.proposal);
+        if (proposal && proposal.host_name) cell.append(el("bdi", "cell-host", proposal.host_name));
+      }
       cells.push(cell);
     }
   }
   grid.replaceChildren(...cells);
+  fitCells(grid);
   const later = ordered.length - (first + visible.length);
   setText(els.scheduleFoot, later > 0 ? TEXT.laterSlots(later) : TEXT.scheduleFoot(page.host));
+}
+
+// A title whose longest word does not fit its cell gets a smaller font, down to the floor of
+// the board (no text under 24 px at 1080p), rather than a word broken in the middle.
+function fitCells(grid) {
+  const floor = 2.4 * Math.min(innerHeight / 100, innerWidth * 0.005625); // 2.4u, as --u in stage.css
+  for (const title of grid.querySelectorAll(".cell-title")) {
+    title.style.removeProperty("font-size");
+    let size = parseFloat(getComputedStyle(title).fontSize);
+    while (title.scrollWidth > title.clientWidth + 1 && size > floor) {
+      size = Math.max(floor, size - 2);
+      title.style.setProperty("font-size", `${size}px`);
+    }
+    title.classList.toggle("is-squeezed", title.scrollWidth > title.clientWidth + 1);
+  }
 }
 
 // --- the room: no mouse, no sleeping screen ------------------------------------------------
@@ -422,11 +583,11 @@ keepAwake();
 setInterval(() => {
   if (!state.event) return;
   const now = serverNow();
-  if (pickMode(now) !== state.mode || state.mode === "schedule") render();
+  if (pickMode(now) !== state.mode || state.mode === "schedule" || state.mode === "now") render();
   else {
     renderPhase(now);
     if (state.mode === "meter") renderMeter(now);
   }
 }, 250);
 
-connectFeed(page.slug, { onState, onStatus, publicView: true });
+connectFeed(page.slug, { onState, onStatus, view: "stage" });

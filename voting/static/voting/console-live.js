@@ -1,0 +1,114 @@
+// The console during the sessions (contract 5.2 and 6): connected stages with a warning when the
+// projector drops, what the stage shows (a view, an announcement), live occupancy against room
+// capacity with a one-click move or swap to a bigger room, and publishing the proceedings.
+// Attendee text only ever goes in through textContent.
+import { el, setText } from "./dom.js";
+
+const TEXT = {
+  screens: (n) => (n === 0 ? "No stage connected" : `${n} ${n === 1 ? "stage" : "stages"} connected`),
+  occupancy: (people, seats) => `${people} / ${seats}`,
+  over: "Over capacity",
+  move: (room) => `Move to ${room}`,
+  swap: (room, title) => `Swap with “${title}” in ${room}`,
+  noRoom: "No bigger room is free or emptier in this slot.",
+  moved: (title, room) => `“${title}” is now in ${room}; every screen shows it.`,
+  stageSet: "The stage shows it now.",
+  proceedingsOff: "Not published: only organizers can read the proceedings.",
+  proceedingsOn: "Published: everyone can read the proceedings.",
+  publish: "Publish the proceedings",
+  unpublish: "Take the proceedings back",
+};
+
+export function createLiveConsole({ api, base, toast, state, act }) {
+  const $ = (id) => document.getElementById(id);
+  let seenScreen = false; // warn about a drop only after a stage was there
+  let formDirty = false;
+
+  function update(message) {
+    if (message.type !== "snapshot") return;
+    state.occupancy = message.occupancy || [];
+    state.screens = message.screens || 0;
+    render();
+  }
+
+  function render() {
+    const screens = state.screens || 0;
+    seenScreen = seenScreen || screens > 0;
+    const node = $("screens");
+    setText(node, TEXT.screens(screens));
+    node.dataset.state = screens ? "ok" : seenScreen ? "dropped" : "none";
+    $("screens-dropped").hidden = !(seenScreen && screens === 0);
+    if (!formDirty) {
+      $("stage-view").value = state.event.stage_view || "auto";
+      $("announcement").value = state.event.announcement || "";
+    }
+    renderOccupancy();
+    const published = Boolean(state.event.proceedings_published);
+    setText($("proceedings-state"), published ? TEXT.proceedingsOn : TEXT.proceedingsOff);
+    setText($("btn-proceedings"), published ? TEXT.unpublish : TEXT.publish);
+  }
+
+  function renderOccupancy() {
+    const rows = state.occupancy || [];
+    $("occupancy-empty").hidden = rows.length > 0;
+    $("occupancy").replaceChildren(
+      ...rows.map((row) => {
+        const item = el("li", `occupancy-row${row.over_capacity ? " is-over" : ""}`);
+        item.dataset.proposal = String(row.proposal);
+        const title = el("bdi", "occupancy-title", row.title);
+        const where = el("span", "occupancy-room", row.room_name);
+        const count = el("strong", "occupancy-count", TEXT.occupancy(row.checked_in, row.capacity));
+        const meter = el("span", "occupancy-meter");
+        meter.style.setProperty("--fill", String(Math.min(1, row.checked_in / Math.max(1, row.capacity))));
+        item.append(title, where, count, meter);
+        if (row.over_capacity) {
+          item.append(el("span", "tag-over", TEXT.over));
+          const hint = row.suggestion;
+          if (hint) {
+            const label = hint.swap_with ? TEXT.swap(hint.room_name, hint.swap_title) : TEXT.move(hint.room_name);
+            const button = el("button", "btn btn-primary btn-small", label);
+            button.type = "button";
+            button.addEventListener("click", () => move(row, hint, button));
+            item.append(button);
+          } else item.append(el("span", "hint", TEXT.noRoom));
+        }
+        return item;
+      }),
+    );
+  }
+
+  // One PATCH: onto a free cell it moves, onto an occupied one the two sessions swap.
+  async function move(row, hint, button) {
+    const done = await act(button, () =>
+      api("PATCH", `${base}/schedule/sessions/${row.proposal}`, { room: hint.room }),
+    );
+    if (done) toast(TEXT.moved(row.title, hint.room_name));
+  }
+
+  $("stage-form").addEventListener("input", () => {
+    formDirty = true;
+  });
+  $("stage-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const changes = { stage_view: $("stage-view").value, announcement: $("announcement").value };
+    const updated = await act($("stage-apply"), () => api("PATCH", base, changes));
+    if (updated) {
+      formDirty = false;
+      state.event = updated;
+      toast(TEXT.stageSet);
+      render();
+    }
+  });
+  $("btn-proceedings").addEventListener("click", async (event) => {
+    const published = !state.event.proceedings_published;
+    const answer = await act(event.currentTarget, () =>
+      api("POST", `${base}/proceedings/publish`, { published }),
+    );
+    if (answer) {
+      state.event = { ...state.event, proceedings_published: answer.published };
+      render();
+    }
+  });
+
+  return { update, render };
+}
