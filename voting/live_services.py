@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import broadcast
+from . import broadcast, hosts
 from .errors import Conflict, Forbidden, NotFound
 from .live import checkin_window
 from .models import (
@@ -139,12 +139,12 @@ def current_checkin(attendee: Attendee) -> int | None:
 
 
 def may_write_notes(*, session: ScheduledSession, attendee: Attendee | None, is_organizer: bool) -> bool:
-    """Organizers, the session's host, and anyone checked in to it now or before."""
+    """Organizers, the session's hosts (author and co-hosts), and anyone checked in to it now or before."""
     if is_organizer:
         return True
     if attendee is None:
         return False
-    if session.proposal.author_id == attendee.pk:
+    if hosts.is_host(session.proposal, attendee):
         return True
     return CheckIn.objects.filter(attendee=attendee, proposal_id=session.proposal_id).exists()
 
