@@ -15,7 +15,10 @@
    this release) go back to their voters with a ledger row each, and every counter is
    recounted from the vote rows.
 
-The triggers exist in both dialects: PostgreSQL (PL/pgSQL) and SQLite, the embedded default.
+The triggers exist in both dialects: PostgreSQL (here) and SQLite, the embedded default
+(voting/sqlite_triggers.py: Django alters a SQLite table by rebuilding it, which a trigger on
+another table that names it would break, so they are dropped before and created after every
+`migrate` instead of living in a migration).
 """
 
 from django.db import migrations, models
@@ -196,66 +199,6 @@ DROP FUNCTION IF EXISTS unconf_vote_counts(), unconf_counters_are_derived(), unc
     unconf_touch_event(), unconf_proposal_deleted(), unconf_attendee_deleted();
 """
 
-# --- SQLite (the embedded default): the same rules in its dialect ------------------------------
-
-SQLITE_TRIGGERS = [
-    """CREATE TRIGGER voting_vote_counts_insert AFTER INSERT ON voting_vote BEGIN
-        UPDATE voting_proposal SET dots = dots + NEW.dots, voters = voters + 1, tally_revision = tally_revision + 1
-         WHERE id = NEW.proposal_id;
-    END""",
-    """CREATE TRIGGER voting_vote_counts_update AFTER UPDATE OF dots, proposal_id ON voting_vote BEGIN
-        UPDATE voting_proposal SET dots = dots - OLD.dots, voters = voters - 1, tally_revision = tally_revision + 1
-         WHERE id = OLD.proposal_id;
-        UPDATE voting_proposal SET dots = dots + NEW.dots, voters = voters + 1, tally_revision = tally_revision + 1
-         WHERE id = NEW.proposal_id;
-    END""",
-    """CREATE TRIGGER voting_vote_counts_delete AFTER DELETE ON voting_vote BEGIN
-        UPDATE voting_proposal SET dots = dots - OLD.dots, voters = voters - 1, tally_revision = tally_revision + 1
-         WHERE id = OLD.proposal_id;
-    END""",
-    """CREATE TRIGGER voting_proposal_counters_guard BEFORE UPDATE OF dots, voters, tally_revision ON voting_proposal
-        WHEN NEW.tally_revision <> OLD.tally_revision + 1
-         AND (NEW.dots <> OLD.dots OR NEW.voters <> OLD.voters OR NEW.tally_revision <> OLD.tally_revision)
-    BEGIN
-        SELECT RAISE(ABORT, 'voting_proposal.dots, voters and tally_revision follow voting_vote: write votes, not counters');
-    END""",
-    """CREATE TRIGGER voting_proposal_counters_start_at_zero BEFORE INSERT ON voting_proposal
-        WHEN NEW.dots <> 0 OR NEW.voters <> 0 OR NEW.tally_revision <> 0
-    BEGIN
-        SELECT RAISE(ABORT, 'voting_proposal.dots, voters and tally_revision follow voting_vote: write votes, not counters');
-    END""",
-    """CREATE TRIGGER voting_proposal_revision AFTER UPDATE ON voting_proposal
-        WHEN NEW.tally_revision = OLD.tally_revision AND NEW.revision = OLD.revision
-    BEGIN
-        UPDATE voting_proposal SET revision = OLD.revision + 1 WHERE id = NEW.id;
-    END""",
-    """CREATE TRIGGER voting_event_revision AFTER UPDATE ON voting_event WHEN NEW.revision = OLD.revision BEGIN
-        UPDATE voting_event SET revision = OLD.revision + 1 WHERE id = NEW.id;
-    END""",
-    """CREATE TRIGGER voting_attendee_revision AFTER UPDATE OF token_hash ON voting_attendee
-        WHEN NEW.token_hash IS NOT OLD.token_hash
-    BEGIN
-        UPDATE voting_attendee SET revision = OLD.revision + 1 WHERE id = NEW.id;
-    END""",
-    """CREATE TRIGGER voting_proposal_deleted AFTER DELETE ON voting_proposal BEGIN
-        UPDATE voting_event SET revision = revision + OLD.revision + OLD.tally_revision + 1 WHERE id = OLD.event_id;
-    END""",
-    """CREATE TRIGGER voting_attendee_deleted AFTER DELETE ON voting_attendee BEGIN
-        UPDATE voting_event SET revision = revision + OLD.revision + 1 WHERE id = OLD.event_id;
-    END""",
-] + [
-    f"""CREATE TRIGGER {table}_touches_event_{op.lower()} AFTER {op} ON {table} BEGIN
-        UPDATE voting_event SET revision = revision + 1 WHERE id = {row}.event_id;
-    END"""
-    for table in ("voting_room", "voting_slot", "voting_scheduledsession")
-    for op, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
-]
-
-
-def _trigger_names(statements: list[str]) -> list[str]:
-    return [statement.split()[2] for statement in statements]
-
-
 # --- data: refund stranded dots, recount -------------------------------------------------------
 
 
@@ -295,9 +238,7 @@ def create_triggers(apps, schema_editor):
         schema_editor.execute(PG_TRIGGERS)
         schema_editor.execute(PG_SET_DOTS)
         schema_editor.execute("DROP SEQUENCE IF EXISTS voting_state_version")
-    elif schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_TRIGGERS:
-            schema_editor.execute(statement)
+    # SQLite: the same triggers are voting.sqlite_triggers, created after every migrate.
 
 
 def drop_triggers(apps, schema_editor):
@@ -307,9 +248,6 @@ def drop_triggers(apps, schema_editor):
         from importlib import import_module
 
         import_module("voting.migrations.0003_set_dots_function").forwards(apps, schema_editor)
-    elif schema_editor.connection.vendor == "sqlite":
-        for name in _trigger_names(SQLITE_TRIGGERS):
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
 def revision_field(default: int):

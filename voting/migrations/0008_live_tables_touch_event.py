@@ -37,45 +37,15 @@ PG_DROP = (
     + "".join(f"DROP TRIGGER IF EXISTS {table}_touches_event ON {table};\n" for table in EVENT_TABLES)
 )
 
-ROW = {"INSERT": "NEW", "UPDATE": "NEW", "DELETE": "OLD"}
-SQLITE = (
-    [
-        f"""CREATE TRIGGER {table}_touches_event_{op.lower()} AFTER {op} ON {table} BEGIN
-        UPDATE voting_event SET revision = revision + 1 WHERE id = {ROW[op]}.event_id;
-    END"""
-        for table in EVENT_TABLES
-        for op in ROW
-    ]
-    + [
-        f"""CREATE TRIGGER voting_checkin_touches_event_{op.lower()} AFTER {op} ON voting_checkin BEGIN
-        UPDATE voting_event SET revision = revision + 1
-         WHERE id = (SELECT event_id FROM voting_proposal WHERE id = {ROW[op]}.proposal_id);
-    END"""
-        for op in ROW
-    ]
-    + [
-        f"""CREATE TRIGGER voting_screen_touches_event_{op.lower()} AFTER {op} ON voting_screen BEGIN
-        UPDATE voting_event SET revision = revision + 1 WHERE id = {ROW[op]}.event_id;
-    END"""
-        for op in ("INSERT", "DELETE")
-    ]
-)
-
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG)
-    elif schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE:
-            schema_editor.execute(statement)
+        schema_editor.execute(PG)  # SQLite: voting/sqlite_triggers.py
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(PG_DROP)
-    elif schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {statement.split()[2]}")
 
 
 class Migration(migrations.Migration):
