@@ -170,3 +170,25 @@ def test_every_change_of_what_the_feed_shows_raises_the_version(event, org_clien
 
     assert seen == sorted(set(seen)), seen
     assert Event.objects.get(pk=event.pk).revision > 1
+
+
+async def test_a_snapshot_still_arrives_after_a_tally_of_the_same_version(event, monkeypatch):
+    """A tally built just after a change carries that change's version but not the change
+    itself (tallies carry counts): the snapshot of the same version must still get through."""
+    from asgiref.sync import sync_to_async
+
+    from tests.feed_support import close_sync_thread_connections, subscribed
+
+    async with subscribed(event.slug) as stage:
+        hub = broadcast.hub_for_running_loop()
+        monkeypatch.setattr(broadcast, "_mark", lambda *args, **kwargs: None)
+        await sync_to_async(Event.objects.filter(pk=event.pk).update)(name="Renamed on stage")
+        tally = await sync_to_async(broadcast.build_message)(event.pk, broadcast.TALLY)
+        snapshot = await sync_to_async(broadcast.build_message)(event.pk, broadcast.STATE)
+        await hub.deliver(tally)
+        await hub.deliver(snapshot)
+        received = await stage.until(lambda m: m["type"] == "snapshot", 3)
+    await close_sync_thread_connections()
+
+    assert tally["version"] == snapshot["version"]
+    assert (received["version"], received["event"]["name"]) == (snapshot["version"], "Renamed on stage")

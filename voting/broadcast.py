@@ -41,6 +41,13 @@ from .workers import RequestLoad, in_worker
 logger = logging.getLogger(__name__)
 
 TALLY, STATE = 1, 2  # a state change (new snapshot) supersedes a pending tally
+
+
+def position(message: dict) -> tuple[int, int]:
+    """Where a message stands: its version, then its kind. One version is one state, but a
+    tally shows only its counts: a snapshot of the same version still brings the rest (a
+    tally built just after a change can carry that change's version before its snapshot)."""
+    return message["version"], message["kind"]
 WATCHDOG_SECONDS = 1.0
 RETRY_SECONDS = 1.0
 LAYER_TIMEOUT_SECONDS = 2.0
@@ -77,7 +84,7 @@ def group_name(event_id: int) -> str:
 class Hub:
     """Per process and event loop: local sockets per event, one layer channel, flusher, watchdog.
 
-    A socket is any object with `role`, `attendee`, `version`, `ready`, `async push(message,
+    A socket is any object with `role`, `attendee`, `position`, `ready`, `async push(message,
     me)` and `push_frame(message, frames)`; see consumers.EventFeed.
     """
 
@@ -297,7 +304,7 @@ class Hub:
             return
         async with self.fan_out_locks.setdefault(event_id, asyncio.Lock()):
             last = self.delivered.get(event_id)
-            if event_id not in self.sockets or (last is not None and message["version"] <= last["version"]):
+            if event_id not in self.sockets or (last is not None and position(message) <= position(last)):
                 return
             self.delivered[event_id] = message
             self.delivered_at[event_id] = self.loop.time()
@@ -335,7 +342,7 @@ class Hub:
 
     async def _fan_out(self, event_id: int, message: dict) -> None:
         sockets = [
-            s for s in list(self.sockets.get(event_id, ())) if s.ready and s.version < message["version"]
+            s for s in list(self.sockets.get(event_id, ())) if s.ready and s.position < position(message)
         ]
         wants_me = message["kind"] == STATE and message["me_stale"]
         needs_me = [s for s in sockets if wants_me and s.attendee is not None]
@@ -380,7 +387,7 @@ class Hub:
         async with lock:
             kept = self.snapshots.get(event_id)
             delivered = self.delivered.get(event_id)
-            if kept is not None and (delivered is None or delivered["version"] <= kept["version"]):
+            if kept is not None and (delivered is None or position(delivered) <= position(kept)):
                 return kept
             message = await in_worker(build_message)(event_id, STATE)
             if message is not None:

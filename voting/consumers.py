@@ -96,6 +96,7 @@ class EventFeed(AsyncWebsocketConsumer):
     async def connect(self):
         self.screen_key = None
         self.version = 0
+        self.kind = 0  # of the last message sent at self.version (broadcast.position)
         self.ready = False
         self.hub = None
         self.attendee = None
@@ -202,9 +203,13 @@ class EventFeed(AsyncWebsocketConsumer):
         finally:
             self.ready = True
         latest = self.hub.delivered.get(self.event_id)
-        if latest is not None and latest["version"] > self.version:
+        if latest is not None and broadcast.position(latest) > self.position:
             wants_me = latest["kind"] == broadcast.STATE and latest["me_stale"] and self.attendee is not None
             await self.push(latest, await _me(self.attendee, latest["budget"]) if wants_me else None)
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return self.version, self.kind
 
     async def push(self, message: dict, me: dict | None) -> None:
         """Called by the hub for every message of this event; drops anything not newer."""
@@ -216,19 +221,20 @@ class EventFeed(AsyncWebsocketConsumer):
         every socket. False: this socket cannot (not under Daphne); use `push` instead."""
         if self.protocol is None:
             return False
-        if self.ready and message["version"] > self.version:
-            self.version = message["version"]
+        if self.ready and broadcast.position(message) > self.position:
+            self.version, self.kind = broadcast.position(message)
             wire.write(self.protocol, frames.for_role(self.role))
         return True
 
     async def _send(self, message: dict, me: dict | None, *, same_version_ok: bool = False) -> None:
-        if message["version"] < self.version or (message["version"] == self.version and not same_version_ok):
+        at = broadcast.position(message)
+        if at < self.position or (at == self.position and not same_version_ok):
             return
         text = message[self.role]
         if me is not None:
             # The shared part is serialised once; only `me` is added per attendee.
             text = f'{text[:-1]},"me":{json.dumps(me, separators=(",", ":"))}}}'
-        self.version = message["version"]
+        self.version, self.kind = at
         self.ready = True
         await self._write(text)
 
