@@ -37,13 +37,17 @@ PHONE_ASSETS = (
     "voting/phone-propose.js",
     "voting/phone-votes.js",
     "voting/phone-schedule.js",
-    "voting/phone-hosting.js",
     "voting/rank.js",
     "voting/feed.js",
 )
 # Loaded by phone.js once a schedule is published (not on the first load); the service worker
 # keeps them for offline reloads all the same.
-PHONE_LATER_ASSETS = ("voting/phone-live.js", "voting/phone-live.css")
+PHONE_LATER_ASSETS = (
+    "voting/phone-live.js",
+    "voting/phone-live.css",
+    "voting/phone-hosting.js",
+    "voting/phone-hosting.css",
+)
 
 # Every sentence phone.js shows, keyed by name. `{name}` placeholders are filled in by the JS.
 PHONE_STRINGS = {

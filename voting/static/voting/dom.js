@@ -35,8 +35,7 @@ export function reconcile(container, items, byKey, { key, make, node, update }) 
   });
 }
 
-// The one place the pages turn a time into text: in the event's time zone, never the device's
-// (a projector laptop or a phone from abroad). Pages call useEventTimeZone once they know it.
+// Times as text, in the event's time zone (never the device's).
 let eventTimeZone;
 export function useEventTimeZone(timeZone) {
   eventTimeZone = timeZone || undefined;
@@ -47,6 +46,6 @@ export function timeText(iso, lang = document.documentElement.lang || undefined)
   try {
     return new Intl.DateTimeFormat(lang, { ...options, timeZone: eventTimeZone }).format(new Date(iso));
   } catch {
-    return new Intl.DateTimeFormat(lang, options).format(new Date(iso)); // an unknown zone name
+    return new Intl.DateTimeFormat(lang, options).format(new Date(iso)); // unknown zone
   }
 }

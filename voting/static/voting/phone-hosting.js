@@ -4,6 +4,10 @@ import { ApiError } from "./phone-api.js";
 import { $, el, fill } from "./phone-dom.js";
 
 export function startHosting(app) {
+  const style = document.createElement("link"); // its styles come with it (not on the first load)
+  style.rel = "stylesheet";
+  style.href = new URL("./phone-hosting.css", import.meta.url).href;
+  document.head.append(style);
   const { T, api, toast, attendee } = app;
   const DATA = JSON.parse(document.getElementById("page-data").textContent);
   const box = $("hosting");

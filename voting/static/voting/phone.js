@@ -7,13 +7,12 @@ import { ApiError, createApi } from "./phone-api.js";
 import { useEventTimeZone } from "./dom.js";
 import { $, el, fill } from "./phone-dom.js";
 import { createList } from "./phone-list.js";
-import { startHosting } from "./phone-hosting.js";
 import { createProposing } from "./phone-propose.js";
 import { renderMySchedule } from "./phone-schedule.js";
 import { VoteQueue } from "./phone-votes.js";
 
 const DATA = JSON.parse(document.getElementById("page-data").textContent);
-useEventTimeZone(DATA.time_zone); // every time on the phone in the event's zone
+useEventTimeZone(DATA.time_zone);
 // Every user-facing sentence, translated by Django (voting/pages.py PHONE_STRINGS).
 const T = DATA.strings;
 const SLUG = DATA.slug;
@@ -398,6 +397,7 @@ function setTab(name, { focus = false } = {}) {
     $(`panel-${tab}`).hidden = !selected;
     if (selected && focus) button.focus();
   }
+  if (name === "propose") startHostingOnce();
   if (name === "schedule" && state.schedule && state.schedule.published) {
     try {
       localStorage.setItem(`unconf:${SLUG}:schedule-seen`, "1");
@@ -514,7 +514,14 @@ const app = {
 };
 const list = createList(app);
 const proposing = createProposing(app);
-startHosting(app);
+// Hosting loads with the Propose tab, or at once for a co-host link.
+let hostingStarted = false;
+function startHostingOnce() {
+  if (hostingStarted) return;
+  hostingStarted = true;
+  import("./phone-hosting.js").then(({ startHosting }) => startHosting(app));
+}
+if (new URLSearchParams(window.location.search).has("cohost")) startHostingOnce();
 // The sessions part (phone-live.js) loads only once a schedule is published: not on the
 // first load of a phone that is here to vote.
 let live = { stars: () => [], render: () => loadLive() };
