@@ -13,6 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from .models import (
@@ -47,6 +48,65 @@ def _qr(url: str) -> segno.QRCode:
     return segno.make(url, error="m", boost_error=True)
 
 
+# Every sentence the stage script shows, translated per request and handed to stage.js in
+# page_data (the same way the phone gets PHONE_STRINGS). Keys ending in _one/_other are plural
+# forms the script picks with Intl.PluralRules; {placeholders} are filled in by the script.
+STAGE_STRINGS = {
+    "connecting": _("Connecting…"),
+    "live": _("Live"),
+    "reconnecting": _("Reconnecting…"),
+    "gone": _("This event no longer exists"),
+    "forbidden": _("This board may not show the event"),
+    "propose_now": _("Propose now"),
+    "vote_now": _("Vote now"),
+    "closes_in": _("Voting closes in {clock}"),
+    "voting_closed": _("Voting closed"),
+    "results": _("Results"),
+    "schedule": _("Schedule"),
+    "now_next": _("Now and next"),
+    "announcement": _("Announcement"),
+    "join": _("Join"),
+    "ends_in": _("ends in {clock}"),
+    "starts_in": _("{time} · starts in {clock}"),
+    "starts_at": _("at {time}"),
+    "until": _("until {time}"),
+    "nothing_now": _("No session is running. See the schedule on your phone."),
+    "checked_in": _("{n} here"),
+    "scan_vote": _("Scan to propose and vote"),
+    "scan_results": _("Scan to see the results"),
+    "scan_schedule": _("Scan for your schedule"),
+    "qr_lead": _("Join on your phone: scan the code or open"),
+    "cut_line": _("Cut line: the top {n} get a room"),
+    "cut_tie": _("Cut line: the top {n} get a room · tie at the line, the earlier proposal goes first"),
+    "tie_note": _("= tied: same dots, same number of voters"),
+    "opens_soon": _("Voting opens soon"),
+    "dots_word_one": _("dot"),
+    "dots_word_other": _("dots"),
+    "voters_one": _("{n} person"),
+    "voters_other": _("{n} people"),
+    "people_voted_one": _("person voted"),
+    "people_voted_other": _("people voted"),
+    "voted_of_one": _("{v} of {a} person voted"),
+    "voted_of_other": _("{v} of {a} people voted"),
+    "dots_of": _("{c} of {t} dots spent"),
+    "joined_one": _("{n} person joined"),
+    "joined_other": _("{n} people joined"),
+    "voted_short_one": _("{n} person voted"),
+    "voted_short_other": _("{n} people voted"),
+    "meter_open": _("Counts stay hidden until the results are revealed."),
+    "meter_closed": _("Voting is closed. The results are coming up…"),
+    "more_one": _("+ {n} more proposal"),
+    "more_other": _("+ {n} more proposals"),
+    "no_proposals": _("No proposals yet. Scan the code and be the first!"),
+    "proposals_so_far_one": _("{n} proposal so far"),
+    "proposals_so_far_other": _("{n} proposals so far"),
+    "schedule_foot": _("Your own picks are highlighted on your phone · {host}"),
+    "later_slots_one": _("+ {n} later slot · full schedule on your phone"),
+    "later_slots_other": _("+ {n} later slots · full schedule on your phone"),
+    "now": _("now"),
+}
+
+
 def stage(request, slug):
     """Full-screen live board for the projector: anyone may open it."""
     event = get_object_or_404(Event, slug=slug)
@@ -59,6 +119,7 @@ def stage(request, slug):
         "host": request.get_host(),
         "code": "" if badge_mode else event.join_code,
         "badge_mode": badge_mode,
+        "strings": {key: str(text) for key, text in STAGE_STRINGS.items()},
     }
     context = {
         "event": event,

@@ -141,7 +141,7 @@ const serverNow = () => Date.now() + state.offset;
 // Times in the event's own zone (contract 5.1), whatever this laptop's.
 const timeFormat = {
   format: (date) =>
-    new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone: state.event?.time_zone }).format(
+    new Intl.DateTimeFormat(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit", timeZone: state.event?.time_zone }).format(
       date,
     ),
 };

@@ -131,13 +131,13 @@ function h(tag, attributes = {}, ...children) {
 
 const bdi = (text) => h("bdi", { text });
 
-const timeFormat = new Intl.DateTimeFormat(undefined, {
+const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
   timeZone: data.time_zone,
   hour: "2-digit",
   minute: "2-digit",
   hourCycle: "h23",
 });
-const dayFormat = new Intl.DateTimeFormat(undefined, {
+const dayFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
   timeZone: data.time_zone,
   weekday: "short",
   day: "numeric",
