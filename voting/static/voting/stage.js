@@ -5,16 +5,14 @@
 // Attendee text only ever goes in through textContent.
 import { el, reconcile, setText, timeText, useEventTimeZone } from "./dom.js";
 import { connectFeed } from "./feed.js";
+import { fill, plurals } from "./i18n.js";
 import { byRank, isTied, rankNumbers } from "./rank.js";
 
 // Every sentence comes translated from Django (voting/console.py STAGE_STRINGS), in the page's
-// language; plural forms are picked with the language's own rules.
+// language; plural forms are picked with the language's own rules (i18n.js).
 const page = JSON.parse(document.getElementById("stage-data").textContent);
 const S = page.strings;
-const pluralRules = new Intl.PluralRules(document.documentElement.lang || undefined);
-const fill = (text, values) => text.replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
-const plural = (base, n, values = {}) =>
-  fill(S[`${base}_${pluralRules.select(n)}`] ?? S[`${base}_other`], { n, ...values });
+const plural = plurals(S);
 const TEXT = {
   status: {
     connecting: S.connecting,
