@@ -12,8 +12,9 @@ from django.test import Client
 from django.utils import translation
 
 from tests import factories
-from voting.console import STAGE_STRINGS
+from voting.console import CONSOLE_STRINGS, STAGE_STRINGS
 from voting.pages import PHONE_STRINGS
+from voting.schedule_console import SCHEDULE_STRINGS
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 TRANSLATED = [code for code, _ in settings.LANGUAGES if code != "en"]
@@ -71,7 +72,16 @@ def test_the_committed_compiled_catalog_matches_its_source(lang):
 def test_every_string_the_scripts_show_is_in_the_catalog(lang):
     msgids = {entry.msgid for entry in catalog(lang)}
     with translation.override("en"):  # in English each string is its own msgid
-        missing = [str(t) for t in [*PHONE_STRINGS.values(), *STAGE_STRINGS.values()] if str(t) not in msgids]
+        missing = [
+            str(t)
+            for t in [
+                *PHONE_STRINGS.values(),
+                *STAGE_STRINGS.values(),
+                *CONSOLE_STRINGS.values(),
+                *SCHEDULE_STRINGS.values(),
+            ]
+            if str(t) not in msgids
+        ]
     assert missing == []
 
 
@@ -131,7 +141,15 @@ def test_the_consoles_follow_accept_language():
 
     assert '<html lang="de"' in console.text
     assert "Orga-Konsole" in console.text and "Ergebnisse enthüllen" in console.text
+    strings = page_data(console, "console-data")["strings"]
+    assert strings["phase_vote"] == "Die Abstimmung ist offen"
+    assert (
+        strings["badge_stats_other"]
+        == "{total} Badges · {unused} unbenutzt · {redeemed} eingelöst · {revoked} gesperrt"
+    )
     assert '<html lang="de"' in schedule.text and "Programm erzeugen" in schedule.text
+    assert page_data(schedule, "schedule-data")["strings"]["regenerate"] == "Um die Pins herum neu erzeugen"
+    assert 'data-network="Der Server war nicht erreichbar.' in schedule.text
 
 
 @pytest.mark.django_db
