@@ -153,6 +153,15 @@ AXES_LOCKOUT_CALLABLE = "voting.logins.lockout_response"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
+# Every page follows Accept-Language (LocaleMiddleware) or the switcher's choice (set_language).
+# To add a language: add it here, then `scripts/messages` (see README, "Languages").
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("UNCONF_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

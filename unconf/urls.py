@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("api/", include("voting.urls")),
     path("healthz", api.healthz, name="healthz"),
+    # The language switcher posts here (django.views.i18n.set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("voting.page_urls")),
 ]
 

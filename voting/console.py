@@ -13,6 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from .models import (
@@ -47,6 +48,186 @@ def _qr(url: str) -> segno.QRCode:
     return segno.make(url, error="m", boost_error=True)
 
 
+# Every sentence the stage script shows, translated per request and handed to stage.js in
+# page_data (the same way the phone gets PHONE_STRINGS). Keys ending in _one/_other are plural
+# forms the script picks with Intl.PluralRules; {placeholders} are filled in by the script.
+STAGE_STRINGS = {
+    "connecting": _("Connecting…"),
+    "live": _("Live"),
+    "reconnecting": _("Reconnecting…"),
+    "gone": _("This event no longer exists"),
+    "forbidden": _("This board may not show the event"),
+    "propose_now": _("Propose now"),
+    "vote_now": _("Vote now"),
+    "closes_in": _("Voting closes in {clock}"),
+    "voting_closed": _("Voting closed"),
+    "results": _("Results"),
+    "schedule": _("Schedule"),
+    "now_next": _("Now and next"),
+    "announcement": _("Announcement"),
+    "join": _("Join"),
+    "ends_in": _("ends in {clock}"),
+    "starts_in": _("{time} · starts in {clock}"),
+    "starts_at": _("at {time}"),
+    "until": _("until {time}"),
+    "nothing_now": _("No session is running. See the schedule on your phone."),
+    "checked_in": _("{n} here"),
+    "scan_vote": _("Scan to propose and vote"),
+    "scan_results": _("Scan to see the results"),
+    "scan_schedule": _("Scan for your schedule"),
+    "qr_lead": _("Join on your phone: scan the code or open"),
+    "cut_line": _("Cut line: the top {n} get a room"),
+    "cut_tie": _("Cut line: the top {n} get a room · tie at the line, the earlier proposal goes first"),
+    "tie_note": _("= tied: same dots, same number of voters"),
+    "opens_soon": _("Voting opens soon"),
+    "dots_word_one": _("dot"),
+    "dots_word_other": _("dots"),
+    "voters_one": _("{n} person"),
+    "voters_other": _("{n} people"),
+    "people_voted_one": _("person voted"),
+    "people_voted_other": _("people voted"),
+    "voted_of_one": _("{v} of {a} person voted"),
+    "voted_of_other": _("{v} of {a} people voted"),
+    "dots_of": _("{c} of {t} dots spent"),
+    "joined_one": _("{n} person joined"),
+    "joined_other": _("{n} people joined"),
+    "voted_short_one": _("{n} person voted"),
+    "voted_short_other": _("{n} people voted"),
+    "meter_open": _("Counts stay hidden until the results are revealed."),
+    "meter_closed": _("Voting is closed. The results are coming up…"),
+    "more_one": _("+ {n} more proposal"),
+    "more_other": _("+ {n} more proposals"),
+    "no_proposals": _("No proposals yet. Scan the code and be the first!"),
+    "proposals_so_far_one": _("{n} proposal so far"),
+    "proposals_so_far_other": _("{n} proposals so far"),
+    "schedule_foot": _("Your own picks are highlighted on your phone · {host}"),
+    "later_slots_one": _("+ {n} later slot · full schedule on your phone"),
+    "later_slots_other": _("+ {n} later slots · full schedule on your phone"),
+    "now": _("now"),
+}
+
+
+# The organizer console's script sentences (console.js, console-live.js), the same way.
+CONSOLE_STRINGS = {
+    "connecting": _("Connecting…"),
+    "live": _("Live"),
+    "reconnecting": _("Reconnecting…"),
+    "gone": _("Event deleted"),
+    "forbidden": _("No access"),
+    "phase_propose": _("Proposals are open"),
+    "phase_waiting": _("Waiting to open voting"),
+    "phase_vote": _("Voting is open"),
+    "phase_vote_until": _("Voting is open · closes in {clock}"),
+    "phase_closed": _("Voting is closed"),
+    "phase_results": _("Results are out"),
+    "phase_schedule": _("The schedule is published"),
+    "next_open_voting": _("Next: open voting once the proposals are in."),
+    "next_close_voting": _("Next: close voting (or let the deadline close it)."),
+    "next_reveal": _("Next: reveal the results."),
+    "next_schedule": _("Next: build and publish the schedule."),
+    "next_schedule_link": _("Build the schedule"),
+    "next_proceedings": _("Next: during the sessions, watch the rooms; afterwards, publish the proceedings."),
+    "next_proceedings_link": _("Sessions and proceedings"),
+    "next_done": _("The proceedings are published."),
+    "next_done_link": _("See the proceedings"),
+    "no_deadline": _("No deadline: voting stays open until you close it."),
+    "deadline": _("Closes at {time} (in {clock})"),
+    "deadline_passed": _("Closed at {time}"),
+    "reveal_live": _("Counts are live for everyone: nothing to reveal."),
+    "reveal_done": _("The results have been revealed."),
+    "reveal_hidden": _("Counts are hidden from attendees and the stage until you reveal them."),
+    "stat_hint": _("{pct} % of the people who joined have voted."),
+    "stat_empty": _("Nobody has joined yet. Put the stage on the projector."),
+    "empty_pending": _("Nothing waiting for approval."),
+    "empty_published": _("No proposals yet."),
+    "empty_hidden": _("No hidden proposals."),
+    "empty_merged": _("No merged proposals."),
+    "approve": _("Approve"),
+    "show_again": _("Show again"),
+    "hide": _("Hide"),
+    "edit": _("Edit"),
+    "merge": _("Merge…"),
+    "by_host": _("by {host}"),
+    "organizer_added": _("added by organizers"),
+    "merged_into": _("merged into “{title}”"),
+    "status_pending": _("waiting"),
+    "status_published": _("published"),
+    "status_hidden": _("hidden"),
+    "status_merged": _("merged"),
+    "close_voting_title": _("Close voting now?"),
+    "close_voting_body": _("Votes that arrive after this moment are refused. You can reopen voting later."),
+    "close_voting": _("Close voting"),
+    "reveal_title": _("Reveal the results?"),
+    "reveal_body": _(
+        "Everyone sees the counts: the stage plays the reveal and phones show the ranking. "
+        "This cannot be taken back."
+    ),
+    "reveal": _("Reveal results"),
+    "hide_title": _("Hide “{title}”?"),
+    "hide_body_one": _("Its {n} dot goes back to {people}. Showing it again does not bring the dots back."),
+    "hide_body_other": _("Its {n} dots go back to {people}. Showing it again does not bring the dots back."),
+    "people_one": _("{n} person"),
+    "people_other": _("{n} people"),
+    "hide_and_refund": _("Hide and refund"),
+    "revoke_title": _("Revoke badge {code}?"),
+    "revoke_body": _(
+        "It stops working at once and signs out the phone that uses it. Votes already cast stay."
+    ),
+    "revoke": _("Revoke"),
+    "reissue_title": _("Reissue badge {code}?"),
+    "reissue_body": _(
+        "The old code stops working and its phone is signed out. "
+        "The new code is the same attendee with the same votes."
+    ),
+    "reissue": _("Reissue"),
+    "remove_self_title": _("Remove yourself?"),
+    "remove_self_body": _("You will no longer be able to open this console."),
+    "remove_me": _("Remove me"),
+    "merge_dots_one": _("{n} dot moves to “{title}”."),
+    "merge_dots_other": _("{n} dots move to “{title}”."),
+    "merge_voters_one": _("{n} voter moves over; {shared} already voted for both."),
+    "merge_voters_other": _("{n} voters move over; {shared} already voted for both."),
+    "merge_refunded_one": _("{n} dot is refunded (over the per-proposal cap)."),
+    "merge_refunded_other": _("{n} dots are refunded (over the per-proposal cap)."),
+    "merge_no_refund": _("No dots are refunded."),
+    "merge_no_target": _("There is no other published proposal to merge into."),
+    "counting": _("Counting…"),
+    "merged_toast": _("“{a}” merged into “{b}”."),
+    "settings_saved": _("Settings saved."),
+    "proposal_added": _("Proposal added."),
+    "badges_generated_one": _("{n} badge code generated."),
+    "badges_generated_other": _("{n} badge codes generated."),
+    "badge_stats_one": _("{total} badge · {unused} unused · {redeemed} redeemed · {revoked} revoked"),
+    "badge_stats_other": _("{total} badges · {unused} unused · {redeemed} redeemed · {revoked} revoked"),
+    "badge_mode_open": _(
+        "This event is open: anyone with the event code joins. "
+        "Switch “Who may join” to Badge to require badge codes."
+    ),
+    "badge_mode_badge": _("Attendees join with their own badge code."),
+    "badge_not_found": _("No badge with that code or attendee id in this event."),
+    "badge_attendee": _("Attendee {id}"),
+    "badge_revoked": _("Badge {code} revoked."),
+    "you": _("(you)"),
+    "not_staff": _("not staff: can use the API but not sign in here"),
+    "organizer_add": _("{name} is now a co-organizer."),
+    "organizer_removed": _("{name} removed."),
+    "remove": _("Remove"),
+    "no_stage": _("No stage connected"),
+    "stages_connected_one": _("{n} stage connected"),
+    "stages_connected_other": _("{n} stages connected"),
+    "over_capacity": _("Over capacity"),
+    "move_to": _("Move to {room}"),
+    "swap_with": _("Swap with “{title}” in {room}"),
+    "no_room": _("No bigger room is free or emptier in this slot."),
+    "moved": _("“{title}” is now in {room}; every screen shows it."),
+    "stage_set": _("The stage shows it now."),
+    "proceedings_off": _("Not published: only organizers can read the proceedings."),
+    "proceedings_on": _("Published: everyone can read the proceedings."),
+    "publish_proceedings": _("Publish the proceedings"),
+    "unpublish_proceedings": _("Take the proceedings back"),
+}
+
+
 def stage(request, slug):
     """Full-screen live board for the projector: anyone may open it."""
     event = get_object_or_404(Event, slug=slug)
@@ -59,6 +240,7 @@ def stage(request, slug):
         "host": request.get_host(),
         "code": "" if badge_mode else event.join_code,
         "badge_mode": badge_mode,
+        "strings": {key: str(text) for key, text in STAGE_STRINGS.items()},
     }
     context = {
         "event": event,
@@ -127,6 +309,7 @@ def organize(request, slug):
         "event": EventSerializer(event, context={"is_organizer": True}).data,
         "username": request.user.get_username(),
         "join_url": join_url(request, event),
+        "strings": {key: str(text) for key, text in CONSOLE_STRINGS.items()},
     }
     context = {"event": event, "page_data": page_data, **_choices()}
     return render(request, "voting/organize.html", context)

@@ -300,3 +300,20 @@ def publish_schedule(event, proposals):
     ]:
         ScheduledSession.objects.create(event=event, proposal=proposal, room=room, slot=slot)
     services.update_event(event=event, changes={"schedule_published": True, "voting_open": False})
+
+
+def test_a_german_phone_gets_the_page_in_german(transactional_db, phone):
+    event = factories.make_event(voting_open=True)
+    services.submit_proposal(event=event, author=None, title="Rust für Pythonistas")
+    page = open_phone(phone, event, locale="de-DE")
+
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.get_by_role("tab", name="Vorschlagen")).to_be_visible()
+    expect(
+        card(page, "Rust für Pythonistas").get_by_role("button", name="Für „Rust für Pythonistas“ abstimmen")
+    ).to_be_visible()
+    page.get_by_role("button", name="Wechseln").scroll_into_view_if_needed()
+    page.get_by_label("Sprache").select_option("es")
+    page.get_by_role("button", name="Wechseln").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_role("tab", name="Proponer")).to_be_visible()

@@ -231,3 +231,16 @@ def test_schedule_cells_keep_words_whole_and_show_hosts_and_end_times(transactio
     assert title.evaluate("t => t.scrollWidth <= t.clientWidth + 1 && !t.classList.contains('is-squeezed')")
     assert stage.locator(".schedule-time .schedule-end").first.text_content().startswith("–")
     assert stage.evaluate(SMALL_TEXT_JS) == []
+
+
+def test_a_german_projector_shows_the_stage_in_german(transactional_db, server, desktop):
+    """The projector laptop's browser language picks the board's language (contract 5.2)."""
+    event = factories.make_event(voting_open=True)
+    factories.make_proposals(event, 2)
+    page = desktop(1920, 1080, locale="de-DE")
+    page.goto(f"/e/{event.slug}/stage/")
+
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    expect(page.locator("#stage-phase")).to_have_text("Jetzt abstimmen")
+    expect(page.locator("#stage")).to_contain_text("Scannen zum Vorschlagen und Abstimmen")

@@ -3,20 +3,24 @@
 // capacity with a one-click move or swap to a bigger room, and publishing the proceedings.
 // Attendee text only ever goes in through textContent.
 import { el, setText } from "./dom.js";
+import { fill, pageStrings, plurals } from "./i18n.js";
 
+// Translated by Django with the rest of the console (voting/console.py CONSOLE_STRINGS).
+const S = pageStrings("console-data");
+const plural = plurals(S);
 const TEXT = {
-  screens: (n) => (n === 0 ? "No stage connected" : `${n} ${n === 1 ? "stage" : "stages"} connected`),
+  screens: (n) => (n === 0 ? S.no_stage : plural("stages_connected", n)),
   occupancy: (people, seats) => `${people} / ${seats}`,
-  over: "Over capacity",
-  move: (room) => `Move to ${room}`,
-  swap: (room, title) => `Swap with “${title}” in ${room}`,
-  noRoom: "No bigger room is free or emptier in this slot.",
-  moved: (title, room) => `“${title}” is now in ${room}; every screen shows it.`,
-  stageSet: "The stage shows it now.",
-  proceedingsOff: "Not published: only organizers can read the proceedings.",
-  proceedingsOn: "Published: everyone can read the proceedings.",
-  publish: "Publish the proceedings",
-  unpublish: "Take the proceedings back",
+  over: S.over_capacity,
+  move: (room) => fill(S.move_to, { room }),
+  swap: (room, title) => fill(S.swap_with, { room, title }),
+  noRoom: S.no_room,
+  moved: (title, room) => fill(S.moved, { title, room }),
+  stageSet: S.stage_set,
+  proceedingsOff: S.proceedings_off,
+  proceedingsOn: S.proceedings_on,
+  publish: S.publish_proceedings,
+  unpublish: S.unpublish_proceedings,
 };
 
 export function createLiveConsole({ api, base, toast, state, act }) {

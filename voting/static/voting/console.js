@@ -2,120 +2,103 @@
 // State arrives from the live feed (organizer sockets always get counts); every action is one
 // API call. Attendee text only ever goes in through textContent.
 import { el, reconcile, setText } from "./dom.js";
+import { fill, pageStrings, plurals } from "./i18n.js";
 import { connectFeed } from "./feed.js";
 import { api } from "./console_api.js";
 import { createLiveConsole } from "./console-live.js";
 import { byRank, isTied, rankNumbers } from "./rank.js";
 
+// Every sentence comes translated from Django (voting/console.py CONSOLE_STRINGS).
+const S = pageStrings("console-data");
+const plural = plurals(S);
 const TEXT = {
   status: {
-    connecting: "Connecting…",
-    live: "Live",
-    reconnecting: "Reconnecting…",
-    gone: "Event deleted",
-    forbidden: "No access",
+    connecting: S.connecting,
+    live: S.live,
+    reconnecting: S.reconnecting,
+    gone: S.gone,
+    forbidden: S.forbidden,
   },
   phase: {
-    propose: "Proposals are open",
-    waiting: "Waiting to open voting",
-    vote: "Voting is open",
-    voteUntil: (clock) => `Voting is open · closes in ${clock}`,
-    closed: "Voting is closed",
-    results: "Results are out",
-    schedule: "The schedule is published",
+    propose: S.phase_propose,
+    waiting: S.phase_waiting,
+    vote: S.phase_vote,
+    voteUntil: (clock) => fill(S.phase_vote_until, { clock }),
+    closed: S.phase_closed,
+    results: S.phase_results,
+    schedule: S.phase_schedule,
   },
   next: {
-    openVoting: "Next: open voting once the proposals are in.",
-    closeVoting: "Next: close voting (or let the deadline close it).",
-    reveal: "Next: reveal the results.",
-    schedule: "Next: build and publish the schedule.",
-    scheduleLink: "Build the schedule",
-    proceedings: "Next: during the sessions, watch the rooms; afterwards, publish the proceedings.",
-    proceedingsLink: "Sessions and proceedings",
-    done: "The proceedings are published.",
-    doneLink: "See the proceedings",
+    openVoting: S.next_open_voting,
+    closeVoting: S.next_close_voting,
+    reveal: S.next_reveal,
+    schedule: S.next_schedule,
+    scheduleLink: S.next_schedule_link,
+    proceedings: S.next_proceedings,
+    proceedingsLink: S.next_proceedings_link,
+    done: S.next_done,
+    doneLink: S.next_done_link,
   },
-  noDeadline: "No deadline: voting stays open until you close it.",
-  deadline: (time, clock) => `Closes at ${time} (in ${clock})`,
-  deadlinePassed: (time) => `Closed at ${time}`,
-  revealLive: "Counts are live for everyone: nothing to reveal.",
-  revealDone: "The results have been revealed.",
-  revealHidden: "Counts are hidden from attendees and the stage until you reveal them.",
-  statHint: (pct) => `${pct} % of the people who joined have voted.`,
-  statEmpty: "Nobody has joined yet. Put the stage on the projector.",
+  noDeadline: S.no_deadline,
+  deadline: (time, clock) => fill(S.deadline, { time, clock }),
+  deadlinePassed: (time) => fill(S.deadline_passed, { time }),
+  revealLive: S.reveal_live,
+  revealDone: S.reveal_done,
+  revealHidden: S.reveal_hidden,
+  statHint: (pct) => fill(S.stat_hint, { pct }),
+  statEmpty: S.stat_empty,
   empty: {
-    pending: "Nothing waiting for approval.",
-    published: "No proposals yet.",
-    hidden: "No hidden proposals.",
-    merged: "No merged proposals.",
+    pending: S.empty_pending,
+    published: S.empty_published,
+    hidden: S.empty_hidden,
+    merged: S.empty_merged,
   },
   actions: {
-    approve: "Approve",
-    publish: "Show again",
-    hide: "Hide",
-    edit: "Edit",
-    merge: "Merge…",
+    approve: S.approve,
+    publish: S.show_again,
+    hide: S.hide,
+    edit: S.edit,
+    merge: S.merge,
   },
-  byHost: (host) => `by ${host}`,
-  organizerAdded: "added by organizers",
-  mergedInto: (title) => `merged into “${title}”`,
-  statusNames: { pending: "waiting", published: "published", hidden: "hidden", merged: "merged" },
+  byHost: (host) => fill(S.by_host, { host }),
+  organizerAdded: S.organizer_added,
+  mergedInto: (title) => fill(S.merged_into, { title }),
+  statusNames: { pending: S.status_pending, published: S.status_published, hidden: S.status_hidden, merged: S.status_merged },
   confirm: {
-    closeVoting: [
-      "Close voting now?",
-      "Votes that arrive after this moment are refused. You can reopen voting later.",
-      "Close voting",
-    ],
-    reveal: [
-      "Reveal the results?",
-      "Everyone sees the counts: the stage plays the reveal and phones show the ranking. This cannot be taken back.",
-      "Reveal results",
-    ],
+    closeVoting: [S.close_voting_title, S.close_voting_body, S.close_voting],
+    reveal: [S.reveal_title, S.reveal_body, S.reveal],
     hide: (title, dots, voters) => [
-      `Hide “${title}”?`,
-      `Its ${dots} ${dots === 1 ? "dot goes" : "dots go"} back to ${voters} ${voters === 1 ? "person" : "people"}. Showing it again does not bring the dots back.`,
-      "Hide and refund",
+      fill(S.hide_title, { title }),
+      plural("hide_body", dots, { people: plural("people", voters) }),
+      S.hide_and_refund,
     ],
-    revoke: (code) => [
-      `Revoke badge ${code}?`,
-      "It stops working at once and signs out the phone that uses it. Votes already cast stay.",
-      "Revoke",
-    ],
-    reissue: (code) => [
-      `Reissue badge ${code}?`,
-      "The old code stops working and its phone is signed out. The new code is the same attendee with the same votes.",
-      "Reissue",
-    ],
-    removeSelf: [
-      "Remove yourself?",
-      "You will no longer be able to open this console.",
-      "Remove me",
-    ],
+    revoke: (code) => [fill(S.revoke_title, { code }), S.revoke_body, S.revoke],
+    reissue: (code) => [fill(S.reissue_title, { code }), S.reissue_body, S.reissue],
+    removeSelf: [S.remove_self_title, S.remove_self_body, S.remove_me],
   },
   mergePreview: (p, target) => [
-    `${p.dots_moved} ${p.dots_moved === 1 ? "dot moves" : "dots move"} to “${target}”.`,
-    `${p.voters_moved} ${p.voters_moved === 1 ? "voter moves" : "voters move"} over; ${p.voters_shared} already voted for both.`,
-    p.dots_refunded
-      ? `${p.dots_refunded} ${p.dots_refunded === 1 ? "dot is" : "dots are"} refunded (over the per-proposal cap).`
-      : "No dots are refunded.",
+    plural("merge_dots", p.dots_moved, { title: target }),
+    plural("merge_voters", p.voters_moved, { shared: p.voters_shared }),
+    p.dots_refunded ? plural("merge_refunded", p.dots_refunded) : S.merge_no_refund,
   ],
-  mergeNoTarget: "There is no other published proposal to merge into.",
-  loadingPreview: "Counting…",
-  merged: (a, b) => `“${a}” merged into “${b}”.`,
-  saved: "Settings saved.",
-  proposalAdded: "Proposal added.",
-  badgesGenerated: (n) => `${n} badge ${n === 1 ? "code" : "codes"} generated.`,
+  mergeNoTarget: S.merge_no_target,
+  loadingPreview: S.counting,
+  merged: (a, b) => fill(S.merged_toast, { a, b }),
+  saved: S.settings_saved,
+  proposalAdded: S.proposal_added,
+  badgesGenerated: (n) => plural("badges_generated", n),
   badgeStats: (s) =>
-    `${s.total} ${s.total === 1 ? "badge" : "badges"} · ${s.unused} unused · ${s.redeemed} redeemed · ${s.revoked} revoked`,
-  badgeModeOpen: "This event is open: anyone with the event code joins. Switch “Who may join” to Badge to require badge codes.",
-  badgeModeBadge: "Attendees join with their own badge code.",
-  badgeNotFound: "No badge with that code or attendee id in this event.",
-  badgeAttendee: (id) => `Attendee ${id}`,
-  badgeRevoked: (code) => `Badge ${code} revoked.`,
-  you: "(you)",
-  notStaff: "not staff: can use the API but not sign in here",
-  organizerAdd: (name) => `${name} is now a co-organizer.`,
-  organizerRemoved: (name) => `${name} removed.`,
+    plural("badge_stats", s.total, { total: s.total, unused: s.unused, redeemed: s.redeemed, revoked: s.revoked }),
+  badgeModeOpen: S.badge_mode_open,
+  badgeModeBadge: S.badge_mode_badge,
+  badgeNotFound: S.badge_not_found,
+  badgeAttendee: (id) => fill(S.badge_attendee, { id }),
+  badgeRevoked: (code) => fill(S.badge_revoked, { code }),
+  you: S.you,
+  notStaff: S.not_staff,
+  organizerAdd: (name) => fill(S.organizer_add, { name }),
+  organizerRemoved: (name) => fill(S.organizer_removed, { name }),
+  remove: S.remove,
 };
 
 const TOAST_MS = 4500;
@@ -141,7 +124,7 @@ const serverNow = () => Date.now() + state.offset;
 // Times in the event's own zone (contract 5.1), whatever this laptop's.
 const timeFormat = {
   format: (date) =>
-    new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone: state.event?.time_zone }).format(
+    new Intl.DateTimeFormat(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit", timeZone: state.event?.time_zone }).format(
       date,
     ),
 };
@@ -731,7 +714,7 @@ function renderOrganizers(people) {
       if (person.name) who.append(document.createTextNode(` ${person.name}`));
       if (person.username === page.username) who.append(el("span", "hint", ` ${TEXT.you}`));
       if (!person.is_staff) who.append(el("span", "hint", ` · ${TEXT.notStaff}`));
-      const remove = el("button", "btn btn-small btn-danger", "Remove");
+      const remove = el("button", "btn btn-small btn-danger", TEXT.remove);
       remove.type = "button";
       remove.dataset.username = person.username;
       remove.disabled = people.length === 1;

@@ -1,9 +1,11 @@
 // JSON calls to the Unconf API from organizer pages: session cookie + Django's CSRF header.
 // Errors come back as ApiError with the contract's {detail, code} or DRF's field errors.
 
+// Translated by Django in templates/voting/_api_strings.html (English if a page lacks it).
+const STRINGS = document.getElementById("api-strings")?.dataset ?? {};
 const TEXT = {
-  network: "The server could not be reached. Check the connection and try again.",
-  unexpected: (status) => `Unexpected answer from the server (${status}).`,
+  network: STRINGS.network ?? "The server could not be reached. Check the connection and try again.",
+  unexpected: (status) => (STRINGS.unexpected ?? "Unexpected answer from the server ({status}).").replace("{status}", status),
 };
 
 export class ApiError extends Error {

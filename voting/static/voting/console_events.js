@@ -1,9 +1,11 @@
 // The organizer's start page: create an event through POST /api/events, then open its console.
 import { api } from "./console_api.js";
 
+const submit = document.querySelector("#event-form button[type=submit]");
+// Both labels come translated from the template (data-busy-label and the button's own text).
 const TEXT = {
-  creating: "Creating…",
-  create: "Create event",
+  creating: submit.dataset.busyLabel,
+  create: submit.textContent,
 };
 
 const form = document.getElementById("event-form");

@@ -16,7 +16,7 @@ export function startHosting(app) {
   let slots = [];
   let unavailable = new Set();
 
-  const timeFormat = new Intl.DateTimeFormat(undefined, {
+  const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
     weekday: "short",
     hour: "2-digit",
     minute: "2-digit",

@@ -35,18 +35,18 @@ export function myPicks(schedule, votedIds, titles) {
 function timeFormat(timeZone) {
   const options = { hour: "2-digit", minute: "2-digit" };
   try {
-    return new Intl.DateTimeFormat(undefined, { ...options, timeZone });
+    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, { ...options, timeZone });
   } catch {
-    return new Intl.DateTimeFormat(undefined, options); // unknown zone name: the phone's own
+    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, options); // unknown zone name: the phone's own
   }
 }
 
 function dayFormat(timeZone) {
   const options = { weekday: "short" };
   try {
-    return new Intl.DateTimeFormat(undefined, { ...options, timeZone });
+    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, { ...options, timeZone });
   } catch {
-    return new Intl.DateTimeFormat(undefined, options);
+    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, options);
   }
 }
 

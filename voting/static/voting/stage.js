@@ -5,57 +5,62 @@
 // Attendee text only ever goes in through textContent.
 import { el, reconcile, setText, timeText, useEventTimeZone } from "./dom.js";
 import { connectFeed } from "./feed.js";
+import { fill, plurals } from "./i18n.js";
 import { byRank, isTied, rankNumbers } from "./rank.js";
 
+// Every sentence comes translated from Django (voting/console.py STAGE_STRINGS), in the page's
+// language; plural forms are picked with the language's own rules (i18n.js).
+const page = JSON.parse(document.getElementById("stage-data").textContent);
+const S = page.strings;
+const plural = plurals(S);
 const TEXT = {
   status: {
-    connecting: "Connecting…",
-    live: "Live",
-    reconnecting: "Reconnecting…",
-    gone: "This event no longer exists",
-    forbidden: "This board may not show the event",
+    connecting: S.connecting,
+    live: S.live,
+    reconnecting: S.reconnecting,
+    gone: S.gone,
+    forbidden: S.forbidden,
   },
-  proposeNow: "Propose now",
-  voteNow: "Vote now",
-  closesIn: "Voting closes in {clock}",
-  votingClosed: "Voting closed",
-  results: "Results",
-  schedule: "Schedule",
-  nowNext: "Now and next",
-  announcement: "Announcement",
-  join: "Join",
-  endsIn: (clockText) => `ends in ${clockText}`,
-  startsIn: (time, clockText) => `${time} · starts in ${clockText}`,
-  startsAt: (time) => `at ${time}`,
-  until: (time) => `until ${time}`,
-  nothingNow: "No session is running. See the schedule on your phone.",
-  checkedIn: (n) => `${n} here`,
+  proposeNow: S.propose_now,
+  voteNow: S.vote_now,
+  closesIn: S.closes_in,
+  votingClosed: S.voting_closed,
+  results: S.results,
+  schedule: S.schedule,
+  nowNext: S.now_next,
+  announcement: S.announcement,
+  join: S.join,
+  endsIn: (clockText) => fill(S.ends_in, { clock: clockText }),
+  startsIn: (time, clockText) => fill(S.starts_in, { time, clock: clockText }),
+  startsAt: (time) => fill(S.starts_at, { time }),
+  until: (time) => fill(S.until, { time }),
+  nothingNow: S.nothing_now,
+  checkedIn: (n) => fill(S.checked_in, { n }),
   scan: {
-    vote: "Scan to propose and vote",
-    results: "Scan to see the results",
-    schedule: "Scan for your schedule",
+    vote: S.scan_vote,
+    results: S.scan_results,
+    schedule: S.scan_schedule,
   },
-  joinedShort: (n) => `${n} ${n === 1 ? "person" : "people"} joined`,
-  qrLead: "Join on your phone: scan the code or open",
-  cutLine: (n) => `Cut line: the top ${n} get a room`,
-  cutTie: (n) => `Cut line: the top ${n} get a room · tie at the line, the earlier proposal goes first`,
-  tieNote: "= tied: same dots, same number of voters",
-  opensSoon: "Voting opens soon",
-  dots: (n) => (n === 1 ? "dot" : "dots"),
-  voters: (n) => `${n} ${n === 1 ? "person" : "people"}`,
-  peopleVoted: (n) => (n === 1 ? "person voted" : "people voted"),
-  votedOf: (v, a) => `${v} of ${a} ${a === 1 ? "person" : "people"} voted`,
-  dotsOf: (c, t) => `${c} of ${t} dots spent`,
-  joined: (n) => `${n} ${n === 1 ? "person" : "people"} joined`,
-  votedShort: (n) => `${n} ${n === 1 ? "person" : "people"} voted`,
-  meterOpen: "Counts stay hidden until the results are revealed.",
-  meterClosed: "Voting is closed. The results are coming up…",
-  more: (n) => `+ ${n} more ${n === 1 ? "proposal" : "proposals"}`,
-  proposalsSoFar: (n) =>
-    n === 0 ? "No proposals yet. Scan the code and be the first!" : `${n} ${n === 1 ? "proposal" : "proposals"} so far`,
-  scheduleFoot: (host) => `Your own picks are highlighted on your phone · ${host}`,
-  laterSlots: (n) => `+ ${n} later ${n === 1 ? "slot" : "slots"} · full schedule on your phone`,
-  now: "now",
+  joinedShort: (n) => plural("joined", n),
+  qrLead: S.qr_lead,
+  cutLine: (n) => fill(S.cut_line, { n }),
+  cutTie: (n) => fill(S.cut_tie, { n }),
+  tieNote: S.tie_note,
+  opensSoon: S.opens_soon,
+  dots: (n) => plural("dots_word", n),
+  voters: (n) => plural("voters", n),
+  peopleVoted: (n) => plural("people_voted", n),
+  votedOf: (v, a) => plural("voted_of", a, { v, a }),
+  dotsOf: (c, t) => fill(S.dots_of, { c, t }),
+  joined: (n) => plural("joined", n),
+  votedShort: (n) => plural("voted_short", n),
+  meterOpen: S.meter_open,
+  meterClosed: S.meter_closed,
+  more: (n) => plural("more", n),
+  proposalsSoFar: (n) => (n === 0 ? S.no_proposals : plural("proposals_so_far", n)),
+  scheduleFoot: (host) => fill(S.schedule_foot, { host }),
+  laterSlots: (n) => plural("later_slots", n),
+  now: S.now,
 };
 
 const ROWS = 7; // bars on the board (matches --rows in stage.css)
@@ -66,7 +71,6 @@ const OFFLINE_AFTER_MS = 2500;
 const REVEAL_STEP_MS = 650;
 const LEAVE_MS = 800;
 
-const page = JSON.parse(document.getElementById("stage-data").textContent);
 const $ = (id) => document.getElementById(id);
 const els = {
   phase: $("stage-phase"),
