@@ -91,9 +91,6 @@ PHONE_STRINGS = {
     "pending_count_one": gettext_lazy("{n} vote waiting for the connection"),
     "pending_count_other": gettext_lazy("{n} votes waiting for the connection"),
     "refused": gettext_lazy("Not saved: {reason}"),
-    "signed_out": gettext_lazy("This phone was signed out (your badge was used on another device)."),
-    "join_again": gettext_lazy("Join again"),
-    "retry_soon": gettext_lazy("The server is busy; retrying…"),
     # proposing
     "similar_intro": gettext_lazy("Looks like an existing proposal. Vote for it instead?"),
     "proposed": gettext_lazy("Proposed! It is on the list."),
@@ -108,7 +105,6 @@ PHONE_STRINGS = {
     "withdraw": gettext_lazy("Withdraw"),
     "withdraw_confirm": gettext_lazy("Withdraw “{title}”? Every dot on it goes back to its voter."),
     "proposals_closed": gettext_lazy("Proposals are closed."),
-    "no_own": gettext_lazy("You have not proposed anything yet."),
     "status_published": gettext_lazy("On the list"),
     "status_pending": gettext_lazy("Waiting for approval"),
     "status_hidden": gettext_lazy("Hidden by the organizers"),
