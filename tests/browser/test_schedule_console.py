@@ -140,7 +140,18 @@ def test_organizer_builds_edits_and_publishes_the_schedule(server, desktop, orga
     # Drag and drop onto another room's cell.
     source_room, source_slot, _ = placement(event)[rust.pk]
     other_room = library.pk if source_room == hall.pk else hall.pk
-    page.locator(f'[data-key="card-{rust.pk}"]').drag_to(cell(page, other_room, source_slot))
+    # The page's own drag-and-drop events, with one DataTransfer as a browser carries it:
+    # Playwright's mouse-driven drag_to() failed to start an HTML5 drag deterministically late
+    # in the full suite's long-lived Chromium, while passing on its own.
+    carried = page.evaluate_handle("() => new DataTransfer()")
+    source_card, target_cell = (
+        page.locator(f'[data-key="card-{rust.pk}"]'),
+        cell(page, other_room, source_slot),
+    )
+    source_card.dispatch_event("dragstart", {"dataTransfer": carried})
+    target_cell.dispatch_event("dragover", {"dataTransfer": carried})
+    target_cell.dispatch_event("drop", {"dataTransfer": carried})
+    source_card.dispatch_event("dragend", {"dataTransfer": carried})
     expect(cell(page, other_room, source_slot).locator(f'[data-key="card-{rust.pk}"]')).to_be_visible()
     assert placement(event)[rust.pk][:2] == (other_room, source_slot)
 
