@@ -1,6 +1,7 @@
 """Shared fixtures. The database is real PostgreSQL (scripts/test sets DATABASE_URL)."""
 
 import os
+import time
 
 import pytest
 from django.db import connection
@@ -16,6 +17,34 @@ def pytest_collection_modifyitems(items):
     for item in browser:
         item.add_marker(pytest.mark.browser)
     items[:] = [item for item in items if item not in browser] + browser
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_retries_a_deadlock():
+    """A transactional test ends by TRUNCATEing every table while a live Daphne of the browser
+    tests may still be writing (a screen leaving touches screens, then the event). PostgreSQL then
+    breaks the deadlock by failing one side; when it picks the flush, run it again."""
+    from django.core.management.base import CommandError
+    from django.db.utils import OperationalError
+    from django.test import TransactionTestCase
+
+    stock = TransactionTestCase._fixture_teardown
+
+    def teardown_retrying_a_deadlock(self):
+        for attempt in range(4):
+            try:
+                return stock(self)
+            except CommandError as exc:
+                deadlock = isinstance(exc.__cause__, OperationalError) and "deadlock" in str(
+                    exc.__cause__
+                )
+                if not deadlock or attempt == 3:
+                    raise
+                time.sleep(0.2)
+
+    TransactionTestCase._fixture_teardown = teardown_retrying_a_deadlock
+    yield
+    TransactionTestCase._fixture_teardown = stock
 
 
 @pytest.fixture(autouse=True)

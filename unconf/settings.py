@@ -106,8 +106,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The embedded default: writers queue up instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
-if os.environ.get("UNCONF_TEST_DB_NAME"):
-    # Parallel test runs on one server each get their own test database.
+if os.environ.get("UNCONF_TEST_DB_NAME") and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Parallel test runs on one server each get their own test database (SQLite's is in memory).
     DATABASES["default"]["TEST"] = {"NAME": os.environ["UNCONF_TEST_DB_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
