@@ -6,7 +6,9 @@ answered on the event loop (voting/vote_path.py) and DRF's — and after every s
 what the product shows with this model: results, the live tally, the console's list, every
 attendee's `/me`, the vote rows and the ledger's replay. The model is the contract written as
 plain Python: a vote sets dots within the budget and the cap, dots live only on published
-proposals, leaving `published` refunds every dot with one ledger row each.
+proposals, leaving `published` refunds every dot with one ledger row each, and starting a
+round keeps the ending round's counts as its results, takes what it scheduled out of play and
+gives everyone a fresh budget.
 """
 
 import asyncio
@@ -35,6 +37,8 @@ class Model:
     status: dict[int, str] = field(default_factory=dict)  # proposal id -> status
     author: dict[int, int | None] = field(default_factory=dict)  # proposal id -> attendee index
     votes: dict[tuple[int, int], int] = field(default_factory=dict)  # (attendee, proposal) -> dots
+    done: set[int] = field(default_factory=set)  # proposals scheduled in an ended round
+    ended: dict[int, dict[int, dict[str, int]]] = field(default_factory=dict)  # round id -> its counts
 
     @property
     def voting_open(self) -> bool:
@@ -44,7 +48,9 @@ class Model:
         return {p: d for (a, p), d in self.votes.items() if a == attendee}
 
     def counts(self) -> dict[int, dict[str, int]]:
-        totals = {p: {"dots": 0, "voters": 0} for p, s in self.status.items() if s == PUBLISHED}
+        totals = {
+            p: {"dots": 0, "voters": 0} for p, s in self.status.items() if s == PUBLISHED and p not in self.done
+        }
         for (_, p), dots in self.votes.items():
             totals[p]["dots"] += dots
             totals[p]["voters"] += 1
@@ -62,9 +68,17 @@ class Model:
             return 200
         if sum(held.values()) - before + dots > self.budget:
             return 409
-        if dots > before and self.status[proposal] != PUBLISHED:
+        if dots > before and (self.status[proposal] != PUBLISHED or proposal in self.done):
             return 409
         return 200
+
+    def start_round(self, ending_round: int, scheduled: set[int]) -> None:
+        """The ending round keeps its counts; its sessions leave play; budgets start fresh."""
+        self.ended[ending_round] = {p: c for p, c in self.counts().items() if c["dots"]}
+        self.done |= scheduled
+        self.votes.clear()
+        self.flag_open = False
+        self.deadline_passed = False
 
     def set_dots(self, attendee: int, proposal: int, dots: int) -> None:
         if dots:
@@ -149,8 +163,9 @@ class App:
     def patch_event(self, changes: dict) -> int:
         return self.organizer.patch(self.base, changes, format="json").status_code
 
-    def results(self) -> dict[int, dict[str, int]]:
-        rows = self.organizer.get(f"{self.base}/results").json()
+    def results(self, round_id: int | None = None) -> dict[int, dict[str, int]]:
+        query = f"?round={round_id}" if round_id else ""
+        rows = self.organizer.get(f"{self.base}/results{query}").json()
         return {row["id"]: {"dots": row["dots"], "voters": row["voters"]} for row in rows}
 
     def console(self) -> dict[int, dict]:
@@ -167,8 +182,12 @@ class App:
         return {int(pk): value for pk, value in counts.items()}
 
 
-def ledger_replay(event: Event) -> dict[int, dict[str, int]]:
-    return services.replay_ledger(LedgerEntry.objects.filter(event=event).order_by("id"))
+def ledger_replay(event: Event, round_id: int) -> dict[int, dict[str, int]]:
+    return services.replay_ledger(LedgerEntry.objects.filter(event=event, round_id=round_id).order_by("id"))
+
+
+def nonzero(counts: dict) -> dict:
+    return {p: c for p, c in counts.items() if c["dots"]}
 
 
 def vote_rows(event: Event) -> dict[tuple[int, int], int]:
@@ -187,10 +206,11 @@ def check_invariants(app: App, model: Model, people: list[Person]) -> None:
         assert {k: console[pk][k] for k in ("dots", "voters")} == expected.get(
             pk, {"dots": 0, "voters": 0}
         ), f"console counts of {pk}"
-    replay = ledger_replay(event)
-    assert {p: c for p, c in replay.items() if c["dots"]} == {
-        p: c for p, c in expected.items() if c["dots"]
-    }, "ledger replay"
+    current_round = Event.objects.values_list("current_round", flat=True).get(pk=event.pk)
+    assert nonzero(ledger_replay(event, current_round)) == nonzero(expected), "ledger replay"
+    for round_id, counts in model.ended.items():  # ended rounds keep their results, exactly
+        assert nonzero(app.results(round_id)) == counts, f"results of round {round_id}"
+        assert nonzero(ledger_replay(event, round_id)) == counts, f"ledger replay of round {round_id}"
     rows = vote_rows(event)
     assert rows == {(people[a].pk, p): d for (a, p), d in model.votes.items()}, "vote rows"
     stored = {p.pk: (p.status, p.dots, p.voters) for p in Proposal.objects.filter(event=event)}

@@ -2,9 +2,10 @@
 
 Hypothesis drives the real application through join, propose, vote and unvote (on both vote
 paths), edit, hide, send to pending, publish, withdraw, merge, close, reopen, the deadline
-passing, badge revoke and reissue, and rule changes; after every single step results, the
-live tally, the console, every attendee's `/me`, the vote rows and the ledger's replay must
-agree with the reference model (tests/counts_model.py), and every answer must be the one
+passing, badge revoke and reissue, rule changes, and scheduling a session then starting a new
+round; after every single step results (of every round), the live tally, the console, every
+attendee's `/me`, the vote rows, the ledger's replay per round and the ended rounds' schedules
+must agree with the reference model (tests/counts_model.py), and every answer must be the one
 the contract gives. CI runs the `ci` profile; `HYPOTHESIS_PROFILE=long` runs thousands of
 sequences. The same machine runs on the embedded SQLite default (last test).
 """
@@ -63,6 +64,8 @@ class CountingMachine(RuleBasedStateMachine):
             self.model.author[proposal.pk] = None
         for _ in range(2):  # a hall is never empty: votes can start at the first step
             self.join()
+        self.room: int | None = None
+        self.ended_schedules: dict[int, list[dict]] = {}  # round id -> its sessions as it ended
 
     # --- attendees -------------------------------------------------------------------------
 
@@ -224,6 +227,7 @@ class CountingMachine(RuleBasedStateMachine):
             source != target
             and self.model.status[source] != "merged"
             and self.model.status[target] == "published"
+            and not {source, target} & self.model.done
         )
         assert response.status_code == (200 if allowed else 409), response.json()
         if allowed:
@@ -264,10 +268,61 @@ class CountingMachine(RuleBasedStateMachine):
         else:
             self.model.cap = value
 
+    # --- rounds ----------------------------------------------------------------------------
+
+    @precondition(lambda self: len(self.model.ended) < 2)
+    @rule(which=st.integers(0, 20), publish=st.booleans())
+    def schedule_then_start_a_round(self, which, publish):
+        """Organizers place a session in a slot of this round (maybe publish), then start the
+        next round."""
+        org, base = self.app.organizer, self.app.base
+        if self.room is None:
+            self.room = org.post(f"{base}/rooms", {"name": "Hall", "capacity": 50}, format="json").json()["id"]
+        starts = timezone.now() + timedelta(days=1, hours=2 * len(self.model.ended))
+        slot = org.post(
+            f"{base}/slots",
+            {"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=1)).isoformat()},
+            format="json",
+        ).json()["id"]
+        proposal = self._proposal(which)
+        placeable = self.model.status[proposal] == "published" and proposal not in self.model.done
+        placed = org.patch(
+            f"{base}/schedule/sessions/{proposal}", {"room": self.room, "slot": slot}, format="json"
+        )
+        published = self.model.status[proposal] == "published"
+        assert placed.status_code == (200 if placeable else 409 if published else 404), placed.json()
+        if publish and placeable:
+            assert org.post(f"{base}/schedule/publish").status_code == 200
+        ending = Event.objects.values_list("current_round", flat=True).get(pk=self.app.event.pk)
+        schedule = org.get(f"{base}/schedule").json()
+        [mine] = [r for r in schedule["rounds"] if r["id"] == ending]
+        created = org.post(f"{base}/rounds", {"name": "Next"}, format="json")
+        assert created.status_code == 201
+        started = org.post(f"{base}/rounds/{created.json()['id']}/start")
+        assert started.status_code == 200, started.json()
+        self.model.start_round(ending, {proposal} if placeable else set())
+        self.ended_schedules[ending] = mine["sessions"]
+        event = org.get(base).json()
+        assert (event["current_round"], event["voting_open"], event["accepting_proposals"]) == (
+            created.json()["id"],
+            False,
+            True,
+        )
+
     @invariant()
     def everything_agrees(self):
         if hasattr(self, "app"):
             check_invariants(self.app, self.model, self.people)
+            self.earlier_schedules_stay()
+
+    def earlier_schedules_stay(self):
+        """An ended round's schedule is as it was, but for proposals organizers took down."""
+        if not self.ended_schedules:
+            return
+        rounds = {r["id"]: r for r in self.app.organizer.get(f"{self.app.base}/schedule").json()["rounds"]}
+        for round_id, sessions in self.ended_schedules.items():
+            still = [s for s in sessions if self.model.status[s["proposal"]] == "published"]
+            assert rounds[round_id]["sessions"] == still, f"schedule of round {round_id}"
 
 
 hypothesis_settings.register_profile(

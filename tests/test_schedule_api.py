@@ -130,12 +130,14 @@ def test_slots_are_listed_in_time_order_in_the_event_time_zone(event, org_client
     assert listed == [
         {
             "id": early,
+            "round": event.current_round_id,
             "starts_at": "2030-05-01T10:00:00+02:00",
             "ends_at": "2030-05-01T11:00:00+02:00",
             "label": "",
         },
         {
             "id": late,
+            "round": event.current_round_id,
             "starts_at": "2030-05-01T14:00:00+02:00",
             "ends_at": "2030-05-01T15:00:00+02:00",
             "label": "After lunch",
@@ -181,6 +183,7 @@ def test_a_slot_is_moved_and_relabelled_and_deleted(event, org_client):
 
     assert moved.json() == {
         "id": slot,
+        "round": event.current_round_id,
         "starts_at": "2030-05-01T09:00:00+00:00",
         "ends_at": "2030-05-01T11:00:00+00:00",
         "label": "Opening",
@@ -392,18 +395,20 @@ def test_the_schedule_has_the_contract_shape(event, org_client):
 
     schedule = org_client.get(f"/api/events/{event.slug}/schedule").json()
 
+    slots = [
+        {
+            "id": slot,
+            "round": event.current_round_id,
+            "starts_at": "2030-05-01T10:00:00+00:00",
+            "ends_at": "2030-05-01T10:45:00+00:00",
+            "label": "S1",
+        }
+    ]
     assert schedule == {
         "published": False,
         "clash_total": 0,
         "rooms": [{"id": room, "name": "Hall", "capacity": 10, "directions": ""}],
-        "slots": [
-            {
-                "id": slot,
-                "starts_at": "2030-05-01T10:00:00+00:00",
-                "ends_at": "2030-05-01T10:45:00+00:00",
-                "label": "S1",
-            }
-        ],
+        "slots": slots,
         "sessions": [
             {
                 "proposal": proposal.pk,
@@ -420,6 +425,25 @@ def test_the_schedule_has_the_contract_shape(event, org_client):
         ],
         "over_capacity": [],
         "unscheduled": [],
+        "rounds": [
+            {
+                "id": event.current_round_id,
+                "name": "Round 1",
+                "published": False,
+                "clash_total": 0,
+                "slots": slots,
+                "sessions": [
+                    {
+                        "proposal": proposal.pk,
+                        "title": proposal.title,
+                        "room": room,
+                        "slot": slot,
+                        "slots": [slot],
+                        "length": 1,
+                    }
+                ],
+            }
+        ],
         "conflicts": [],
         "constraints": {},
     }
@@ -434,8 +458,9 @@ def test_reading_the_schedule_takes_a_fixed_number_of_queries(event, org_client,
     generate(org_client, event)
 
     # token, event, organizer check; rooms, slots, sessions with their proposals, ballots,
-    # proposals left out and why; for organizers the hosts (authors, co-hosts) and availability
-    with django_assert_num_queries(12):
+    # proposals left out and why; the rounds and which are published; for organizers the
+    # hosts (authors, co-hosts) and availability
+    with django_assert_num_queries(14):
         response = org_client.get(f"/api/events/{event.slug}/schedule")
 
     assert len(response.json()["sessions"]) == 8

@@ -16,7 +16,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import hosts, logins, ratelimit, services, snapshots
+from . import hosts, logins, ratelimit, rounds, services, snapshots
 from .csvfiles import csv_response
 from .errors import Forbidden, NotFound, NotJoined, UnconfError
 from .identity import (
@@ -26,7 +26,7 @@ from .identity import (
     client_address,
     csrf_failure_reason,
 )
-from .models import Badge, Event, LedgerEntry, Proposal, ProposalStatus, Slot
+from .models import Badge, Event, Proposal, ProposalStatus, Slot
 from .schedule import slot_dict
 from .serializers import (
     BadgeCountSerializer,
@@ -286,7 +286,7 @@ class ProposalListView(EventScoped):
         """Published proposals (and the caller's own; organizers see all)."""
         proposals = Proposal.objects.filter(event=self.event)
         if not self.is_organizer:
-            visible = Proposal.objects.published().filter(event=self.event)
+            visible = Proposal.objects.in_play().filter(event=self.event)
             if self.attendee is not None:
                 visible = visible | Proposal.objects.filter(author=self.attendee)
                 visible = visible | Proposal.objects.filter(cohosts__attendee=self.attendee)
@@ -504,28 +504,37 @@ class VoteView(EventScoped):
         return self._set(request, pk, 0)
 
 
+ROUND = OpenApiParameter("round", int, description="An earlier round's id (default: the current round)")
+
+
 class MeView(EventScoped):
-    @extend_schema(responses={200: MeSerializer, 401: ERROR})
+    @extend_schema(parameters=[ROUND], responses={200: MeSerializer, 401: ERROR})
     def get(self, request, slug):
         attendee = self.require_attendee()
-        return Response(snapshots.me(attendee, self.event.votes_per_attendee))
+        round_ = rounds.round_of(self.event, request.query_params.get("round"))
+        if round_.is_current(self.event):
+            return Response(snapshots.me(attendee, self.event.votes_per_attendee))
+        me = snapshots.me(attendee, self.event.votes_per_attendee)
+        votes = {str(pid): dots for pid, dots in rounds.my_votes(attendee.pk, round_).items()}
+        return Response({**me, "votes": votes, "remaining": me["budget"] - sum(votes.values())})
 
 
 class ResultsMixin(EventScoped):
     def ranking(self):
-        if not self.counts_visible():
+        round_ = rounds.round_of(self.event, self.request.query_params.get("round"))
+        if not (self.is_organizer or rounds.results_visible(self.event, round_)):
             raise Forbidden("Results are not visible yet.")
-        return Proposal.objects.ranked().filter(event=self.event)
+        return rounds.ranked_results(self.event, round_)
 
 
 class ResultsView(ResultsMixin):
-    @extend_schema(responses=ResultRowSerializer(many=True))
+    @extend_schema(parameters=[ROUND], responses=ResultRowSerializer(many=True))
     def get(self, request, slug):
         return Response(ResultRowSerializer(self.ranking(), many=True).data)
 
 
 class ResultsCsvView(ResultsMixin):
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(parameters=[ROUND], responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request, slug):
         rows = (
             [rank, p.id, p.title, p.host_name, p.dots, p.voters]
@@ -537,12 +546,13 @@ class ResultsCsvView(ResultsMixin):
 
 
 class LedgerCsvView(EventScoped):
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(parameters=[ROUND], responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request, slug):
-        """Every accepted change of anyone's dots; replaying it gives the results."""
+        """Every accepted change of anyone's dots in the round; replaying it gives its results."""
         self.require_organizer()
+        round_ = rounds.round_of(self.event, request.query_params.get("round"))
         entries = (
-            LedgerEntry.objects.filter(event=self.event)
+            rounds.ledger_of(self.event, round_)
             .order_by("id")
             .values_list(
                 "id", "created_at", "attendee__public_id", "proposal_id", "dots_before", "dots_after", "cause"

@@ -71,6 +71,11 @@ class RulesLocked(UnconfError):
     default_detail = _("The voting rules cannot change once dots have been cast.")
 
 
+class NotVotable(UnconfError):
+    status_code, code = 409, "not_votable"
+    default_detail = _("This session was scheduled in an earlier round: it takes no more votes.")
+
+
 class Conflict(UnconfError):
     status_code, code = 409, "conflict"
     default_detail = _("That cannot be done in the current state.")

@@ -21,7 +21,7 @@ import icalendar
 from django.utils import timezone
 
 from .models import Event, Room, ScheduledSession, Slot
-from .schedule import event_zone, placed_sessions, room_dict, rooms_of, slot_dict, slots_of, spans_of
+from .schedule import event_zone, placed_sessions, room_dict, rooms_of, shown_slots_of, slot_dict, spans_of
 
 GENERATOR = "Unconf"
 PRODID = "-//Unconf//Unconference schedule//EN"
@@ -42,9 +42,12 @@ class ScheduleExport:
     zone: ZoneInfo  # the event's time zone: every time is given in it
 
 
-def collect(event: Event, *, schedule_url: str, host: str, only: set[int] | None = None) -> ScheduleExport:
-    """The event's rooms, slots and placed sessions; `only` narrows to those proposal ids."""
-    rooms, slots = rooms_of(event), slots_of(event)
+def collect(
+    event: Event, *, schedule_url: str, host: str, only: set[int] | None = None, organizer: bool = False
+) -> ScheduleExport:
+    """The rooms, slots and placed sessions of every published round (organizers: and the
+    current draft); `only` narrows to those proposal ids."""
+    rooms, slots = rooms_of(event), shown_slots_of(event, organizer=organizer)
     sessions = placed_sessions(event, rooms, slots)
     if only is not None:
         sessions = [s for s in sessions if s.proposal_id in only]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 
 from .models import CheckIn, Event, Room, ScheduledSession, Screen, Slot
-from .schedule import placed_sessions, rooms_of, slots_of
+from .schedule import placed_sessions, rooms_of, schedule_visible, shown_slots_of, slots_of
 
 # A stage pings every 15 s (feed.js); one not seen for this long has dropped.
 SCREEN_SEEN_SECONDS = 45
@@ -59,9 +59,7 @@ def now_next(event: Event, now: datetime | None = None) -> dict:
     """`GET .../now`: the sessions of the running slot(s) and of the next slot to start."""
     now = now or timezone.now()
     answer = {"server_time": now.isoformat(), "now": [], "next": []}
-    if not event.schedule_published:
-        return answer
-    rooms, slots = rooms_of(event), slots_of(event)
+    rooms, slots = rooms_of(event), shown_slots_of(event)
     sessions = placed_sessions(event, rooms, slots)
     room_by_id = {r.pk: r for r in rooms}
     slot_by_id = {s.pk: s for s in slots}
@@ -82,7 +80,7 @@ def occupancy(event: Event, now: datetime | None = None) -> list[dict]:
     """Organizers: every session taking check-ins now, its people against its room's seats,
     and for one over capacity a suggested bigger room (see `suggest_room`)."""
     now = now or timezone.now()
-    rooms, slots = rooms_of(event), slots_of(event)
+    rooms, slots = rooms_of(event), shown_slots_of(event, organizer=True)
     sessions = placed_sessions(event, rooms, slots)
     room_by_id = {r.pk: r for r in rooms}
     slot_by_id = {s.pk: s for s in slots}
@@ -151,8 +149,8 @@ def snapshot_extras(event: Event, *, organizer: bool) -> dict:
     slots), check-ins per session (once the schedule is visible), and for organizers
     occupancy and connected screens."""
     # How many proposals get a room (the stage's cut line under the results).
-    extras = {"cells": Room.objects.filter(event=event).count() * Slot.objects.filter(event=event).count()}
-    if organizer or event.schedule_published:
+    extras = {"cells": Room.objects.filter(event=event).count() * len(slots_of(event))}
+    if organizer or schedule_visible(event):
         extras["checked_in"] = {str(pid): n for pid, n in checked_in_counts(event).items()}
     if organizer:
         extras["occupancy"] = occupancy(event)

@@ -26,6 +26,7 @@ from .models import (
     Screen,
     Star,
 )
+from .schedule import published_round_ids, schedule_visible
 
 
 class NotPublished(Conflict):
@@ -96,9 +97,11 @@ def stars_of(attendee: Attendee) -> list[int]:
 
 def check_in(*, event: Event, attendee: Attendee, proposal_id: int) -> CheckIn:
     """Count the attendee in this session; from any other session they leave at once."""
-    if not event.schedule_published:
+    if not schedule_visible(event):
         raise NotPublished()
     session = scheduled_session(event, proposal_id)
+    if session.slot.round_id not in published_round_ids(event):
+        raise NotPublished()
     opens, closes = checkin_window(session.slot)
     now = timezone.now()
     if not opens <= now < closes:

@@ -118,6 +118,11 @@ class Event(DatabaseMaintained):
     stage_view = models.CharField(max_length=12, choices=StageView.choices, default=StageView.AUTO)
     announcement = models.CharField(max_length=280, blank=True)
     proceedings_published = models.BooleanField(default=False)
+    # The round that votes, /me, results and the schedule builder act on (contract 5.1). The
+    # flags above (voting, proposals, deadline, results, schedule) are the current round's.
+    current_round = models.ForeignKey(
+        "Round", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="organized_events", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Raised by the database on every change of this row, its rooms, slots and sessions.
@@ -133,10 +138,19 @@ class Event(DatabaseMaintained):
     def __str__(self):
         return self.name
 
+    # The current round moves only by starting one (services.start_round), never by a save of
+    # an instance read before.
+    DATABASE_MAINTAINED = ("revision", "current_round")
+
     def save(self, *args, **kwargs):
         if not self.join_code:
             self.join_code = random_code(JOIN_CODE_LENGTH)
         super().save(*args, **kwargs)
+        if self.current_round_id is None:
+            # Every event is created with round 1, however it is created.
+            first = Round.objects.create(event=self, number=1, name=Round.default_name(1), started_at=self.created_at)
+            Event.objects.filter(pk=self.pk).update(current_round=first)
+            self.current_round = first
 
     @classmethod
     def at(cls, slug: str) -> "Event | None":
@@ -157,6 +171,39 @@ class Event(DatabaseMaintained):
 
     def counts_public(self) -> bool:
         return self.tally_visibility == TallyVisibility.LIVE or self.results_revealed
+
+
+class Round(models.Model):
+    """One marketplace of an event: its own votes, results, ledger and schedule (contract 5.1).
+
+    The current round's phase lives on the event; when a round ends, what its readers still
+    need (was its schedule published, were its results revealed) is kept here."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=80)
+    started_at = models.DateTimeField(null=True, blank=True)  # null: prepared, not started yet
+    ended_at = models.DateTimeField(null=True, blank=True)
+    schedule_published = models.BooleanField(default=False)  # as it was when the round ended
+    results_revealed = models.BooleanField(default=False)  # as it was when the round ended
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["event", "number"], name="one_round_number_per_event")]
+
+    def __str__(self):
+        return self.name
+
+    @staticmethod
+    def default_name(number: int) -> str:
+        return f"Round {number}"
+
+    def is_current(self, event: Event) -> bool:
+        return self.pk == event.current_round_id
+
+    def published(self, event: Event) -> bool:
+        """Whether this round's schedule is public: the event's flag while it is current."""
+        return event.schedule_published if self.is_current(event) else self.schedule_published
 
 
 class Attendee(DatabaseMaintained):
@@ -228,9 +275,13 @@ class ProposalQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=ProposalStatus.PUBLISHED)
 
+    def in_play(self):
+        """Published and not scheduled in an earlier round: what the current round votes on."""
+        return self.published().filter(done_in_round__isnull=True)
+
     def ranked(self):
         """The one ranking every face shows: most dots, then most voters, then oldest."""
-        return self.published().order_by("-dots", "-voters", "created_at", "id")
+        return self.in_play().order_by("-dots", "-voters", "created_at", "id")
 
 
 class Proposal(DatabaseMaintained):
@@ -249,6 +300,12 @@ class Proposal(DatabaseMaintained):
     dots = models.PositiveIntegerField(default=0, editable=False)
     voters = models.PositiveIntegerField(default=0, editable=False)
     length = models.PositiveSmallIntegerField(default=1)  # consecutive slots it runs for
+    # The round it was proposed in; and the round whose schedule placed it, once that round
+    # ended (then nobody votes on it again: `not_votable`).
+    round = models.ForeignKey(Round, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    done_in_round = models.ForeignKey(
+        Round, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revision = revision_field(1)  # raised by the database on every other change of the row
@@ -265,6 +322,11 @@ class Proposal(DatabaseMaintained):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.round_id is None:
+            self.round_id = Event.objects.filter(pk=self.event_id).values_list("current_round", flat=True).first()
+        super().save(*args, **kwargs)
+
 
 class VoteQuerySet(models.QuerySet):
     def recount(self):
@@ -276,7 +338,8 @@ class VoteQuerySet(models.QuerySet):
 
 
 class Vote(models.Model):
-    """An attendee's dots on one proposal. No row means zero dots."""
+    """An attendee's dots on one proposal in the current round. No row means zero dots.
+    When a round ends its rows move to RoundVote (the counters follow them back to zero)."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="votes")
     attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="votes")
@@ -296,6 +359,23 @@ class Vote(models.Model):
         return f"{self.attendee} → {self.proposal_id}: {self.dots}"
 
 
+class RoundVote(models.Model):
+    """An attendee's dots on one proposal when a round ended: that round's results."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="votes")
+    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="+")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    dots = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "attendee", "proposal"], name="one_round_vote_per_pair")
+        ]
+
+    def __str__(self):
+        return f"{self.round}: {self.attendee_id} → {self.proposal_id}: {self.dots}"
+
+
 class LedgerCause(models.TextChoices):
     VOTE = "vote", _("Vote")
     WITHDRAWN = "withdrawn", _("Proposal withdrawn")
@@ -308,6 +388,7 @@ class LedgerEntry(models.Model):
     """Every accepted change of anyone's dots; replaying it gives the results."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="ledger")
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="+")
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
@@ -338,6 +419,7 @@ class Room(models.Model):
 
 class Slot(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="slots")
+    round = models.ForeignKey(Round, null=True, blank=True, on_delete=models.CASCADE, related_name="slots")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     label = models.CharField(max_length=80, blank=True)
@@ -352,6 +434,11 @@ class Slot(models.Model):
 
     def __str__(self):
         return self.label or f"{self.starts_at:%H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.round_id is None:  # a slot without a round belongs to the current one
+            self.round_id = Event.objects.filter(pk=self.event_id).values_list("current_round", flat=True).first()
+        super().save(*args, **kwargs)
 
 
 class ScheduledSession(models.Model):

@@ -22,7 +22,9 @@ from .api import join_rate_limited, set_attendee_cookie
 from .errors import RateLimited, UnconfError, error_body
 from .identity import ATTENDEE_COOKIE, attendee_from_token, client_address
 from .live_services import stars_of
-from .models import Badge, BadgeStatus, Event, IdentityMode, ProposalStatus, Vote, normalize_code
+from .models import Badge, BadgeStatus, Event, IdentityMode, normalize_code
+from .rounds import voted_in_any_round
+from .schedule import schedule_visible
 from .serializers import EventSerializer
 from .snapshots import schedule_state
 
@@ -360,16 +362,12 @@ def schedule_page(request, slug):
     attendee = attendee_from_token(event, request.COOKIES.get(ATTENDEE_COOKIE, ""))
     organizer = event.is_organizer(request.user)
     context = {"event": event, "attendee": attendee}
-    if not (event.schedule_published or organizer):
+    if not (organizer or schedule_visible(event)):
         return render(request, "voting/schedule_unpublished.html", context, status=404)
     schedule = schedule_state(event, organizer=organizer)
     picks = set()
     if attendee is not None:
-        picks = set(
-            Vote.objects.filter(attendee=attendee, proposal__status=ProposalStatus.PUBLISHED).values_list(
-                "proposal_id", flat=True
-            )
-        ) | set(stars_of(attendee))  # my picks: voted or starred
+        picks = voted_in_any_round(attendee.pk) | set(stars_of(attendee))  # my picks: voted or starred
     for slot in schedule["slots"]:
         slot["start"] = parse_datetime(slot["starts_at"])
         slot["end"] = parse_datetime(slot["ends_at"])

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 
 from .live import local_time
 from .models import Event, NoteRevision
-from .schedule import placed_sessions, rooms_of, slots_of
+from .schedule import placed_sessions, rooms_of, shown_slots_of
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
@@ -38,7 +38,7 @@ def render_markdown(text: str) -> str:
 
 def sessions(event: Event, *, show_counts: bool) -> list[dict]:
     """Every scheduled session of a published proposal, in time then room order, with notes."""
-    rooms, slots = rooms_of(event), slots_of(event)
+    rooms, slots = rooms_of(event), shown_slots_of(event)
     placed = placed_sessions(event, rooms, slots)
     room_by_id = {r.pk: r for r in rooms}
     slot_by_id = {s.pk: s for s in slots}

@@ -18,6 +18,7 @@ from .models import (
     Proposal,
     ProposalStatus,
     Room,
+    Round,
     ScheduledSession,
     Slot,
     Unavailability,
@@ -38,6 +39,7 @@ def slot_dict(slot: Slot, zone=None) -> dict:
     """`zone`: the event's; by default the active one (API requests activate the event's)."""
     return {
         "id": slot.pk,
+        "round": slot.round_id,
         "starts_at": timezone.localtime(slot.starts_at, zone).isoformat(),
         "ends_at": timezone.localtime(slot.ends_at, zone).isoformat(),
         "label": slot.label,
@@ -69,16 +71,38 @@ def rooms_of(event: Event) -> list[Room]:
     return list(Room.objects.filter(event=event))
 
 
-def slots_of(event: Event) -> list[Slot]:
-    return list(Slot.objects.filter(event=event))
+def slots_of(event: Event, round_id: int | None = None) -> list[Slot]:
+    """The slots of one round: by default the current one (the one the builder fills)."""
+    return list(Slot.objects.filter(event=event, round_id=round_id or event.current_round_id))
+
+
+# --- what the public sees: every round whose schedule is published (contract 5.1) ------------
+
+
+def published_round_ids(event: Event) -> list[int]:
+    """Rounds whose schedule is public: ended ones as they ended, the current one by its flag."""
+    ended = Round.objects.filter(event=event, schedule_published=True).exclude(pk=event.current_round_id)
+    return [*ended.values_list("pk", flat=True), *([event.current_round_id] if event.schedule_published else [])]
+
+
+def schedule_visible(event: Event) -> bool:
+    return bool(published_round_ids(event))
+
+
+def shown_slots_of(event: Event, *, organizer: bool = False) -> list[Slot]:
+    """The slots of every published round (the day as the public sees it, exports and now/next
+    included); organizers also see the current round's draft."""
+    shown = set(published_round_ids(event)) | ({event.current_round_id} if organizer else set())
+    return list(Slot.objects.filter(event=event, round_id__in=shown))
 
 
 def placed_sessions(event: Event, rooms: list[Room], slots: list[Slot]) -> list[ScheduledSession]:
-    """Scheduled sessions of published proposals, by slot in time order, then by room order."""
+    """Scheduled sessions of published proposals in these slots, by slot in time order, then
+    by room order."""
     room_position = {room.pk: position for position, room in enumerate(rooms)}
     slot_position = {slot.pk: position for position, slot in enumerate(slots)}
     sessions = ScheduledSession.objects.filter(
-        event=event, proposal__status=ProposalStatus.PUBLISHED
+        event=event, proposal__status=ProposalStatus.PUBLISHED, slot_id__in=list(slot_position)
     ).select_related("proposal")
     return sorted(sessions, key=lambda s: (slot_position[s.slot_id], room_position[s.room_id]))
 
@@ -145,9 +169,56 @@ def schedule_payload(event: Event, *, organizer: bool = True) -> dict:
             {"proposal": pid, "reason": reasons.get(pid, NOT_GENERATED)} for pid, _title, _length in left_out
         ],
     }
+    payload["rounds"] = rounds_summary(
+        event, organizer=organizer, rooms=rooms, current=(slots, sessions, spans, payload["clash_total"])
+    )
     if organizer:
         payload.update(_constraints(event, zone, rooms, slots, sessions, spans, left_out))
     return payload
+
+
+def rounds_summary(event: Event, *, organizer: bool, rooms: list[Room], current: tuple) -> list[dict]:
+    """Every started round's schedule, for `rounds` in the schedule: the current one as the
+    caller already read it (`current`: slots, sessions, spans, clash total), earlier ones as
+    they ended, their clashes counted on their own ballots (`RoundVote`). A round whose
+    schedule is not public shows no sessions to the public."""
+    from .rounds import ballots_of_round
+
+    zone = event_zone(event)
+    public = set(published_round_ids(event))
+    summary = []
+    for round_ in Round.objects.filter(event=event, started_at__isnull=False):
+        shown = organizer or round_.pk in public
+        if not shown:
+            slots, sessions, spans, clashes = [], [], {}, 0
+        elif round_.is_current(event):
+            slots, sessions, spans, clashes = current
+        else:
+            slots = slots_of(event, round_.pk)
+            sessions = placed_sessions(event, rooms, slots)
+            spans = spans_of(sessions, slots, zone)
+            clashes = clash_total(slot_of=spans, ballots=ballots_of_round(event, round_, spans)) if sessions else 0
+        summary.append(
+            {
+                "id": round_.pk,
+                "name": round_.name,
+                "published": round_.pk in public,
+                "clash_total": clashes,
+                "slots": [slot_dict(t, zone) for t in slots],
+                "sessions": [
+                    {
+                        "proposal": s.proposal_id,
+                        "title": s.proposal.title,
+                        "room": s.room_id,
+                        "slot": s.slot_id,
+                        "slots": spans[s.proposal_id],
+                        "length": s.proposal.length,
+                    }
+                    for s in sessions
+                ],
+            }
+        )
+    return summary
 
 
 NOT_GENERATED = "Not in the schedule: published after it was generated, or taken out by the organizers."

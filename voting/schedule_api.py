@@ -19,8 +19,9 @@ from . import exports, schedule_services, scheduling
 from .api import ERROR, EventScoped
 from .errors import Forbidden, NotFound
 from .live_services import stars_of
-from .models import ProposalStatus, Room, Slot, Vote
-from .schedule import clash_report, room_dict, slot_dict, visible_schedule
+from .models import Room, Round, Slot
+from .rounds import voted_in_any_round
+from .schedule import clash_report, room_dict, schedule_visible, slot_dict, visible_schedule
 
 MAX_SLOT = timedelta(hours=24)
 
@@ -60,9 +61,16 @@ class SlotSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     label = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    round = serializers.IntegerField(required=False, help_text="A round of the event; default: the current one")
 
     def validate_label(self, value):
         return _plain_text(value)
+
+    def validate_round(self, value):
+        found = Round.objects.filter(event=self.context["event"], pk=value).first()
+        if found is None:
+            raise serializers.ValidationError("No such round in this event.")
+        return found
 
     def validate(self, attrs):
         starts = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
@@ -140,7 +148,7 @@ SCHEDULE = inline_serializer(
 
 class ScheduleScoped(EventScoped):
     def require_visible(self):
-        if not (self.is_organizer or self.event.schedule_published):
+        if not (self.is_organizer or schedule_visible(self.event)):
             raise Forbidden("The schedule is not published yet.")
 
     def get_room(self, pk) -> Room:
@@ -400,14 +408,13 @@ class ScheduleExportView(ScheduleScoped):
         only = None
         if request.query_params.get("mine") in ("1", "true", "yes"):
             attendee = self.require_attendee()
-            only = set(
-                Vote.objects.filter(attendee=attendee, proposal__status=ProposalStatus.PUBLISHED).values_list(
-                    "proposal_id", flat=True
-                )
-            ) | set(stars_of(attendee))  # my picks: voted or starred (contract 5.2)
+            # my picks: voted (in any round) or starred (contract 5.2)
+            only = voted_in_any_round(attendee.pk) | set(stars_of(attendee))
         self.mine = only is not None
         schedule_url = request.build_absolute_uri(reverse("schedule-page", args=[self.event.slug]))
-        return exports.collect(self.event, schedule_url=schedule_url, host=request.get_host(), only=only)
+        return exports.collect(
+            self.event, schedule_url=schedule_url, host=request.get_host(), only=only, organizer=self.is_organizer
+        )
 
     def file_response(self, body: bytes, content_type: str, extension: str) -> HttpResponse:
         response = HttpResponse(body, content_type=content_type)

@@ -18,7 +18,15 @@ from . import broadcast, scheduling
 from .errors import Conflict, NotFound
 from .hosts import host_pseudonyms
 from .models import Event, LeftOut, Proposal, ProposalStatus, Room, ScheduledSession, Slot, Vote
-from .schedule import ballots_for, event_zone, same_slot_overlaps, slot_days, slot_label, unavailability_of
+from .schedule import (
+    ballots_for,
+    event_zone,
+    same_slot_overlaps,
+    slot_days,
+    slot_label,
+    slots_of,
+    unavailability_of,
+)
 
 
 def _lock(event_id: int) -> Event:
@@ -27,6 +35,15 @@ def _lock(event_id: int) -> Event:
 
 def _on_commit_state_changed(event_id: int) -> None:
     transaction.on_commit(lambda: broadcast.state_changed(event_id), robust=True)
+
+
+def _this_round(event: Event):
+    """The sessions the organizers edit: the current round's. Earlier rounds' stay as they were."""
+    return ScheduledSession.objects.filter(event=event, slot__round=event.current_round_id)
+
+
+class OtherRound(Conflict):
+    default_detail = "That slot belongs to another round: only the current round's schedule can change."
 
 
 # --- rooms and slots -------------------------------------------------------------------------
@@ -58,10 +75,11 @@ def delete_room(*, room: Room) -> None:
         _on_commit_state_changed(room.event_id)
 
 
-def create_slot(*, event: Event, starts_at, ends_at, label: str = "") -> Slot:
+def create_slot(*, event: Event, starts_at, ends_at, label: str = "", round=None) -> Slot:
+    """`round`: one of the event's rounds; without it, the current round."""
     with transaction.atomic():
         _lock(event.pk)
-        slot = Slot.objects.create(event=event, starts_at=starts_at, ends_at=ends_at, label=label)
+        slot = Slot.objects.create(event=event, starts_at=starts_at, ends_at=ends_at, label=label, round=round)
         _on_commit_state_changed(event.pk)
     return slot
 
@@ -107,16 +125,16 @@ def generate_schedule(*, event: Event, fill: str = scheduling.COMPACT) -> Genera
         locked = _lock(event.pk)
         zone = event_zone(locked)
         rooms = list(Room.objects.filter(event=locked))
-        slots = list(Slot.objects.filter(event=locked))
+        slots = slots_of(locked)  # the current round's
         if not rooms or not slots:
             raise NothingToFill()
         published = list(
-            Proposal.objects.published()
+            Proposal.objects.in_play()
             .filter(event=locked)
             .values_list("id", "title", "dots", "voters", "length")
         )
         pins = list(
-            ScheduledSession.objects.filter(event=locked, pinned=True).values_list(
+            _this_round(locked).filter(pinned=True).values_list(
                 "proposal_id", "room_id", "slot_id", "proposal__status"
             )
         )
@@ -153,7 +171,7 @@ def generate_schedule(*, event: Event, fill: str = scheduling.COMPACT) -> Genera
             unavailable=unavailability_of(locked),
             fill=fill,
         )
-        ScheduledSession.objects.filter(event=locked).delete()
+        _this_round(locked).delete()
         ScheduledSession.objects.bulk_create(
             ScheduledSession(
                 event=locked,
@@ -223,6 +241,8 @@ def _published_proposal(event: Event, proposal_id: int) -> Proposal:
     proposal = Proposal.objects.filter(event=event, pk=proposal_id, status=ProposalStatus.PUBLISHED).first()
     if proposal is None:
         raise NotFound("No published proposal with this id in this event.")
+    if proposal.done_in_round_id is not None:
+        raise OtherRound("This session was scheduled in an earlier round; that schedule stays as it was.")
     return proposal
 
 
@@ -242,6 +262,8 @@ def place_session(
     with transaction.atomic():
         locked = _lock(event.pk)
         proposal = _published_proposal(locked, proposal_id)
+        if slot is not None and slot.round_id != locked.current_round_id:
+            raise OtherRound()
         current = ScheduledSession.objects.filter(proposal=proposal).select_related("room", "slot").first()
         if current is None and (room is None or slot is None):
             raise Conflict(f"'{proposal.title}' is not in the schedule yet: give it both a room and a slot.")
@@ -307,7 +329,7 @@ def remove_session(*, event: Event, proposal_id: int) -> None:
     """Take a proposal out of the schedule (it stays on the board and may be placed again)."""
     with transaction.atomic():
         locked = _lock(event.pk)
-        deleted, _ = ScheduledSession.objects.filter(event=locked, proposal_id=proposal_id).delete()
+        deleted, _ = _this_round(locked).filter(proposal_id=proposal_id).delete()
         if not deleted:
             raise NotFound("This proposal is not in the schedule.")
         _on_commit_state_changed(locked.pk)
@@ -321,9 +343,7 @@ def set_schedule_published(*, event: Event, published: bool) -> Event:
     with transaction.atomic():
         locked = _lock(event.pk)
         if published:
-            has_sessions = ScheduledSession.objects.filter(
-                event=locked, proposal__status=ProposalStatus.PUBLISHED
-            ).exists()
+            has_sessions = _this_round(locked).filter(proposal__status=ProposalStatus.PUBLISHED).exists()
             if not has_sessions:
                 raise Conflict("There is nothing to publish yet: generate the schedule first.")
         if locked.schedule_published != published:

@@ -30,11 +30,13 @@ class EventSerializer(serializers.ModelSerializer):
             "results_revealed",
             "schedule_published",
             "time_zone",
+            "current_round",
             "stage_view",
             "announcement",
             "proceedings_published",
         ]
-        read_only_fields = ["proceedings_published"]  # POST .../proceedings/publish
+        # POST .../proceedings/publish; POST .../rounds/<id>/start
+        read_only_fields = ["proceedings_published", "current_round"]
         extra_kwargs = {"slug": {"required": False}}
 
     def to_representation(self, instance):
@@ -142,10 +144,11 @@ class ProposalSerializer(serializers.ModelSerializer):
             "created_at",
             "mine",
             "length",
+            "round",
             "dots",
             "voters",
         ]
-        read_only_fields = ["id", "created_at", "dots", "voters"]
+        read_only_fields = ["id", "created_at", "round", "dots", "voters"]
 
     def get_mine(self, proposal) -> bool:
         attendee = self.context.get("attendee")

@@ -24,6 +24,7 @@ from .errors import (
     Conflict,
     InvalidCode,
     NotFound,
+    NotVotable,
     ProposalCap,
     ProposalsClosed,
     RulesLocked,
@@ -224,7 +225,7 @@ def submit_proposal(
     return proposal
 
 
-def _refund_all(proposal: Proposal, cause: str) -> bool:
+def _refund_all(event: Event, proposal: Proposal, cause: str) -> bool:
     """Give every dot on the proposal back to its owner, one ledger row each (inside a
     transaction with the event locked). The counters follow the vote rows (database trigger).
     Whether anything was refunded."""
@@ -232,7 +233,7 @@ def _refund_all(proposal: Proposal, cause: str) -> bool:
     votes = list(Vote.objects.filter(proposal=proposal))
     LedgerEntry.objects.bulk_create(
         _ledger(
-            event_id=proposal.event_id,
+            event=event,
             attendee_id=v.attendee_id,
             proposal_id=proposal.pk,
             before=v.dots,
@@ -249,7 +250,7 @@ def _refund_all(proposal: Proposal, cause: str) -> bool:
 def edit_proposal(*, proposal: Proposal, changes: dict, by_organizer: bool) -> Proposal:
     """Authors edit text while proposals are open; organizers edit anything and set status."""
     with transaction.atomic():
-        _lock_event(proposal.event_id)
+        event = _lock_event(proposal.event_id)
         current = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if not by_organizer:
             if not current.event.accepting_proposals:
@@ -265,7 +266,7 @@ def edit_proposal(*, proposal: Proposal, changes: dict, by_organizer: bool) -> P
             if current.status == ProposalStatus.PUBLISHED:
                 # Dots live only on published proposals: leaving refunds them all, so that
                 # publishing again starts at zero. The cause is where the proposal went.
-                refunded = _refund_all(current, LedgerCause(new_status))
+                refunded = _refund_all(event, current, LedgerCause(new_status))
         for field, value in changes.items():
             setattr(current, field, value)
         current.save()
@@ -311,6 +312,8 @@ def merge_proposals(*, source: Proposal, target: Proposal) -> Proposal:
         target = Proposal.objects.select_for_update().get(pk=target.pk)
         if source.status == ProposalStatus.MERGED or target.status != ProposalStatus.PUBLISHED:
             raise Conflict("Merge a proposal into a published proposal, once.")
+        if source.done_in_round_id or target.done_in_round_id:
+            raise Conflict("A session scheduled in an earlier round stays as it was: it cannot be merged.")
         cap = event.max_dots_per_proposal
         on_target = {v.attendee_id: v for v in Vote.objects.filter(proposal=target)}
         now = timezone.now()
@@ -318,7 +321,7 @@ def merge_proposals(*, source: Proposal, target: Proposal) -> Proposal:
         for vote in Vote.objects.filter(proposal=source):
             ledger.append(
                 _ledger(
-                    event_id=event.pk,
+                    event=event,
                     attendee_id=vote.attendee_id,
                     proposal_id=source.pk,
                     before=vote.dots,
@@ -334,7 +337,7 @@ def merge_proposals(*, source: Proposal, target: Proposal) -> Proposal:
                 continue
             ledger.append(
                 _ledger(
-                    event_id=event.pk,
+                    event=event,
                     attendee_id=vote.attendee_id,
                     proposal_id=target.pk,
                     before=before,
@@ -379,11 +382,13 @@ def merge_preview(*, source: Proposal, target: Proposal) -> dict:
 
 
 def _ledger(
-    *, event_id: int, attendee_id: int, proposal_id: int, before: int, after: int, cause: str, now=None
+    *, event: Event, attendee_id: int, proposal_id: int, before: int, after: int, cause: str, now=None
 ):
-    """One accepted change of someone's dots, as the ledger (and its recount) records it."""
+    """One accepted change of someone's dots in the event's current round, as the ledger (and
+    its recount) records it."""
     return LedgerEntry(
-        event_id=event_id,
+        event_id=event.pk,
+        round_id=event.current_round_id,
         attendee_id=attendee_id,
         proposal_id=proposal_id,
         dots_before=before,
@@ -475,6 +480,7 @@ _REFUSALS = {
     "no_proposal": lambda _: NotFound("No such proposal in this event."),
     "over_budget": lambda _: BudgetExhausted(),
     "not_open": lambda _: Conflict("This proposal is not open for votes."),
+    "not_votable": lambda _: NotVotable(),
 }
 
 
@@ -501,10 +507,13 @@ def set_dots_portable(*, attendee: Attendee, proposal_id: int, dots: int) -> Dot
             return DotsSet(False, event.votes_per_attendee, held, own)
         if sum(held.values()) - before + dots > event.votes_per_attendee:
             raise BudgetExhausted()
-        status = in_event.values_list("status", flat=True).first()
-        if status is None:
+        found = in_event.values_list("status", "done_in_round").first()
+        if found is None:
             raise NotFound("No such proposal in this event.")
-        # Taking dots back is always allowed; adding needs a published proposal.
+        status, done_in_round = found
+        # Taking dots back is always allowed; adding needs a published proposal of this round.
+        if dots > before and done_in_round is not None:
+            raise NotVotable()
         if dots > before and status != ProposalStatus.PUBLISHED:
             raise Conflict("This proposal is not open for votes.")
         mine = Vote.objects.filter(attendee=attendee, proposal_id=proposal_id)
@@ -515,7 +524,7 @@ def set_dots_portable(*, attendee: Attendee, proposal_id: int, dots: int) -> Dot
         else:
             mine.update(dots=dots, updated_at=timezone.now())
         _ledger(
-            event_id=event.pk,
+            event=event,
             attendee_id=attendee.pk,
             proposal_id=proposal_id,
             before=before,

@@ -78,9 +78,7 @@ def participation(event: Event) -> dict:
 
 
 def counts(event: Event) -> dict[str, dict[str, int]]:
-    rows = Proposal.objects.filter(event=event, status=ProposalStatus.PUBLISHED).values_list(
-        "id", "dots", "voters"
-    )
+    rows = Proposal.objects.in_play().filter(event=event).values_list("id", "dots", "voters")
     return {str(pk): {"dots": dots, "voters": voters} for pk, dots, voters in rows}
 
 
@@ -105,8 +103,10 @@ def build_tally(event: Event, version: int) -> dict[str, dict]:
 
 def build_snapshots(event: Event, version: int) -> dict[str, dict]:
     """The whole state per role, without `me` (added per attendee by the consumer)."""
+    # The live state is the current round's: sessions scheduled in an earlier round are in
+    # that round's schedule, not on the board.
     proposals = list(
-        Proposal.objects.filter(event=event)
+        Proposal.objects.filter(event=event, done_in_round__isnull=True)
         .exclude(status__in=[ProposalStatus.WITHDRAWN])
         .order_by("created_at", "id")
     )
@@ -136,9 +136,10 @@ def schedule_state(event: Event, *, organizer: bool) -> dict | None:
     The same view as the schedule API: while counts are hidden from the public, so is what
     a schedule tells about them (voters per session, over capacity, explanations).
     """
-    if not (organizer or event.schedule_published):
+    from .schedule import schedule_visible, visible_schedule
+
+    if not (organizer or schedule_visible(event)):
         return None
-    from .schedule import visible_schedule
 
     return visible_schedule(event, organizer=organizer)
 

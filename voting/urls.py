@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from . import api, live_api, organizers_api, schedule_api
+from . import api, live_api, organizers_api, rounds_api, schedule_api
 
 
 class RowId:
@@ -45,6 +45,8 @@ event_routes = [
     path(EVENT + "/results", api.ResultsView.as_view(), name="results"),
     path(EVENT + "/results.csv", api.ResultsCsvView.as_view(), name="results-csv"),
     path(EVENT + "/ledger.csv", api.LedgerCsvView.as_view(), name="ledger-csv"),
+    path(EVENT + "/rounds", rounds_api.RoundListView.as_view(), name="rounds"),
+    path(EVENT + "/rounds/<id:pk>/start", rounds_api.RoundStartView.as_view(), name="round-start"),
 ]
 
 schedule_routes = [
