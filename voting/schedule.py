@@ -278,7 +278,12 @@ def visible_schedule(event: Event, *, organizer: bool) -> dict:
     more voters than seats, and the explanations (they quote ranks, dots and shared voters).
     """
     payload = schedule_payload(event, organizer=organizer)
-    if organizer or event.counts_public():
+    if organizer:
+        return payload
+    if not event.schedule_published:
+        # Visible because an earlier round's is published (in `rounds`): this round's draft is not.
+        payload.update(clash_total=0, sessions=[], over_capacity=[], unscheduled=[])
+    if event.counts_public():
         return payload
     payload.pop("over_capacity")
     payload["unscheduled"] = [
