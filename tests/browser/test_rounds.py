@@ -6,6 +6,7 @@ the session round 1 scheduled; the ended round's published schedule stays on sho
 import re
 from datetime import timedelta
 
+from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -13,7 +14,7 @@ from tests import factories
 from tests.browser.support import call
 from tests.browser.test_console import open_console
 from tests.browser.test_phone import card_by_id, open_phone
-from voting import services
+from voting import rounds, services
 from voting.models import Event, Room, Round, ScheduledSession, Slot
 
 LIVE = 5000  # ms: how long a screen may take to show a change made elsewhere
@@ -98,3 +99,45 @@ def test_organizer_starts_round_two_and_a_phone_gets_its_budget_back(
     )
     assert status == 200
     assert {r["id"]: r["dots"] for r in body if r["dots"]} == {chosen.pk: 1, other.pk: 1}
+
+
+def test_schedule_console_adds_slots_to_a_round_and_shows_earlier_rounds_read_only(
+    transactional_db, server, desktop
+):
+    organizer = factories.make_organizer()
+    event = factories.make_event(organizer, name="Two-day unconf")
+    chosen = services.submit_proposal(event=event, author=None, title="Old <b>session</b>")
+    _round_one_scheduled(event, chosen)
+    day_two = rounds.create_round(event=event, name="Day 2")
+    rounds.start_round(event=event, round_id=day_two.pk)
+    day_three = rounds.create_round(event=event, name="Day 3 <i>")
+
+    page = desktop(1600, 1000)
+    client = Client()
+    client.force_login(organizer)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.url}]
+    )
+    page.goto(f"/e/{event.slug}/organize/schedule/")
+
+    earlier = page.locator("#sc-earlier")
+    expect(earlier).to_be_visible()
+    round_one = earlier.locator(".sc-earlier-round")
+    expect(round_one).to_have_count(1)
+    expect(round_one.locator("h3")).to_contain_text("Round 1")
+    expect(round_one.locator("h3")).to_contain_text("Published")
+    expect(round_one.locator(".sc-earlier-title")).to_have_text("Old <b>session</b>")
+    expect(round_one.locator("tbody tr td").nth(1)).to_have_text("Main hall")
+    # The editor is round 2's: no slots yet, round 1's session is not on its board.
+    expect(page.locator("#sc-slots")).to_contain_text("No slots yet.")
+
+    picker = page.get_by_label("Round", exact=True)
+    expect(picker).to_have_value(str(day_two.pk))
+    expect(picker.locator("option")).to_have_text(["Day 2 (current)", "Day 3 <i>"])
+    picker.select_option(label="Day 3 <i>")
+    page.locator("#sc-slot-form [name=starts_at]").fill("2030-05-02T10:00")
+    page.locator("#sc-slot-form [name=ends_at]").fill("2030-05-02T10:45")
+    page.get_by_role("button", name="Add slot").click()
+    expect(page.locator("#sc-message")).to_contain_text("to “Day 3 <i>”")
+    assert Slot.objects.get(event=event, starts_at__year=2030).round_id == day_three.pk
+    expect(page.locator("#sc-slots")).to_contain_text("No slots yet.")
