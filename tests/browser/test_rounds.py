@@ -141,3 +141,24 @@ def test_schedule_console_adds_slots_to_a_round_and_shows_earlier_rounds_read_on
     expect(page.locator("#sc-message")).to_contain_text("to “Day 3 <i>”")
     assert Slot.objects.get(event=event, starts_at__year=2030).round_id == day_three.pk
     expect(page.locator("#sc-slots")).to_contain_text("No slots yet.")
+
+
+def test_stage_shows_the_earlier_rounds_published_schedule_under_its_name(transactional_db, server, desktop):
+    organizer = factories.make_organizer()
+    event = factories.make_event(organizer, name="Two rounds")
+    chosen, carried = factories.make_proposals(event, 2)
+    _round_one_scheduled(event, chosen)
+    second = rounds.create_round(event=event, name="Afternoon")
+    rounds.start_round(event=event, round_id=second.pk)
+
+    status, _ = call(
+        server, "PATCH", f"/api/events/{event.slug}", {"stage_view": "schedule"}, organizer=organizer
+    )
+    assert status == 200
+    stage = desktop(1920, 1080)
+    stage.goto(f"/e/{event.slug}/stage/")
+
+    expect(stage.locator("#view-schedule")).to_be_visible(timeout=LIVE)
+    expect(stage.locator(".schedule-round")).to_have_text(["Round 1"])
+    expect(stage.locator(".schedule-cell .cell-title")).to_have_text([chosen.title])
+    expect(stage.locator("#schedule-grid")).not_to_contain_text(carried.title)
