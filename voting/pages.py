@@ -42,13 +42,15 @@ PHONE_ASSETS = (
     "voting/rank.js",
     "voting/feed.js",
 )
-# Loaded by phone.js once a schedule is published (not on the first load); the service worker
+# Loaded by phone.js once a schedule is published, phone-rounds.js by phone-schedule.js once
+# the event has run several rounds (not on the first load); the service worker
 # keeps them for offline reloads all the same.
 PHONE_LATER_ASSETS = (
     "voting/phone-live.js",
     "voting/phone-live.css",
     "voting/phone-hosting.js",
     "voting/phone-hosting.css",
+    "voting/phone-rounds.js",
 )
 
 # Every sentence phone.js shows, keyed by name. `{name}` placeholders are filled in by the JS.

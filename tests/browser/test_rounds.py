@@ -94,6 +94,12 @@ def test_organizer_starts_round_two_and_a_phone_gets_its_budget_back(
     expect(voter.locator("#meter-text")).to_have_text("1 of 2 dots left")
     assert console.errors == []
 
+    # The phone's schedule tab: round 2 is not published yet; round 1's stays, under its name.
+    voter.locator("#tab-schedule").click()
+    earlier = voter.locator("#my-schedule .round-name")
+    expect(earlier).to_have_text(["Round 1"])
+    expect(voter.locator("#my-schedule .pick-title")).to_have_text([chosen.title])
+
     status, body = call(
         server, "GET", f"/api/events/{event.slug}/results?round={first.pk}", organizer=organizer
     )
