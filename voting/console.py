@@ -331,6 +331,7 @@ def organize(request, slug):
     context = {
         "event": event,
         "rounds": rounds,
+        "started_rounds": [r for r in rounds if r.started_at],
         "current_round": next((r for r in rounds if r.is_current(event)), None),
         "page_data": page_data,
         **_choices(),

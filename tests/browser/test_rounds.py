@@ -47,6 +47,7 @@ def test_organizer_starts_round_two_and_a_phone_gets_its_budget_back(
     rows = console.locator("#round-list li")
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("aria-current", "true")
+    expect(console.locator(".export-round")).to_be_hidden()  # one round: nothing to pick
 
     console.get_by_label("Prepare the next round").fill("Afternoon")
     console.get_by_role("button", name="Prepare").click()
