@@ -106,6 +106,39 @@ def test_console_escapes_the_event_name(organizer):
     assert "&lt;img src=x onerror=alert(1)&gt;" in text
 
 
+def test_console_shows_the_rounds_the_current_one_in_the_phase_card(event, organizer):
+    from voting import rounds
+
+    second = rounds.create_round(event=event, name="Afternoon")
+    rounds.start_round(event=event, round_id=second.pk)
+    later = rounds.create_round(event=event, name="Day 2")
+
+    response = signed_in(organizer).get(f"/e/{event.slug}/organize/")
+
+    text = response.content.decode()
+    assert re.search(r'id="round-now">Afternoon</bdi>', text)
+    assert 'id="round-prepare"' in text
+    assert [r["name"] for r in response.context["page_data"]["rounds"]] == ["Round 1", "Afternoon", "Day 2"]
+    assert response.context["page_data"]["rounds"][2] == {"id": later.pk, "name": "Day 2", "started_at": None}
+    # The downloads' round picker offers the started rounds only, the current one chosen.
+    picker = re.search(r'<select id="export-round">(.*?)</select>', text, re.S).group(1)
+    assert re.findall(r">([^<]+)</option>", picker) == ["Round 1", "Afternoon"]
+    assert f'value="{second.pk}" selected' in picker
+
+
+def test_console_escapes_round_names(event, organizer):
+    from voting import rounds
+
+    hostile = "<script>alert(1)</script>"
+    rounds.start_round(event=event, round_id=rounds.create_round(event=event, name=hostile).pk)
+
+    response = signed_in(organizer).get(f"/e/{event.slug}/organize/")
+
+    text = response.content.decode()
+    assert "<script>alert(1)" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
 def test_events_page_sends_anonymous_visitors_to_the_login_page():
     response = Client().get("/organize/")
 

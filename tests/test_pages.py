@@ -291,6 +291,54 @@ def test_anyone_may_read_a_published_schedule(event):
     assert "is-mine" not in response.content.decode()
 
 
+def _round_names_and_titles(html: str) -> list[str]:
+    return re.findall(
+        r'<h2 class="round-name" dir="auto">([^<]*)|<p class="session-title" dir="auto">([^<]*)', html
+    )
+
+
+def test_the_schedule_lists_earlier_rounds_under_their_names(event):
+    from voting import rounds
+
+    first, carried = (
+        services.submit_proposal(event=event, author=None, title=title) for title in ("Alpha", "Beta")
+    )
+    _publish(event, [(first, 0, 0)])
+    afternoon = rounds.create_round(event=event, name="Afternoon <script>x</script>")
+    rounds.start_round(event=event, round_id=afternoon.pk)
+    # Round 2 gets a draft: the public does not see it until it is published.
+    start = timezone.now().replace(hour=15, minute=0, second=0, microsecond=0)
+    slot = Slot.objects.create(event=event, starts_at=start, ends_at=start + timedelta(minutes=45))
+    ScheduledSession.objects.create(event=event, proposal=carried, room=Room.objects.first(), slot=slot)
+
+    html = Client().get(f"/e/{event.slug}/schedule/").content.decode()
+
+    assert _round_names_and_titles(html) == [("Round 1", ""), ("", "Alpha")]
+    assert "Beta" not in html
+    assert "Draft" not in html
+
+    services.update_event(event=event, changes={"schedule_published": True})
+    html = Client().get(f"/e/{event.slug}/schedule/").content.decode()
+
+    assert _round_names_and_titles(html) == [
+        ("Round 1", ""),
+        ("", "Alpha"),
+        ("Afternoon &lt;script&gt;x&lt;/script&gt;", ""),
+        ("", "Beta"),
+    ]
+    assert "<script>x" not in html
+
+
+def test_a_schedule_of_one_round_shows_no_round_names(event):
+    (proposal,) = factories.make_proposals(event, 1)
+    _publish(event, [(proposal, 0, 0)])
+
+    html = Client().get(f"/e/{event.slug}/schedule/").content.decode()
+
+    assert "round-name" not in html
+    assert proposal.title in html
+
+
 # --- weight and offline -----------------------------------------------------------------------
 
 

@@ -22,10 +22,12 @@ from .models import (
     Event,
     IdentityMode,
     Moderation,
+    Round,
     StageView,
     TallyVisibility,
     normalize_code,
 )
+from .rounds import round_dict
 from .serializers import EventSerializer
 
 # Label layouts of the printable badge sheet: (columns, rows) per page.
@@ -225,6 +227,19 @@ CONSOLE_STRINGS = {
     "proceedings_on": _("Published: everyone can read the proceedings."),
     "publish_proceedings": _("Publish the proceedings"),
     "unpublish_proceedings": _("Take the proceedings back"),
+    "round_current": _("current"),
+    "round_ended": _("ended"),
+    "round_prepared": _("prepared, not started"),
+    "round_start": _("Start"),
+    "round_start_title": _("Start “{name}” now?"),
+    "round_start_body": _(
+        "Voting and proposals of “{current}” close at once. Every attendee gets a fresh budget of dots. "
+        "Proposals not yet scheduled carry over with zero dots. The results and the schedule of "
+        "“{current}” stay as they are. Voting in “{name}” stays closed until you open it."
+    ),
+    "round_start_ok": _("Close “{current}” and start"),
+    "round_started": _("“{name}” has started. Open voting once the proposals are in."),
+    "round_created": _("“{name}” is prepared. Start it when “{current}” is over."),
 }
 
 
@@ -304,14 +319,23 @@ def organize(request, slug):
     refusal = _refuse(request, event)
     if refusal:
         return refusal
+    rounds = list(Round.objects.filter(event=event))
     page_data = {
         "slug": event.slug,
         "event": EventSerializer(event, context={"is_organizer": True}).data,
         "username": request.user.get_username(),
         "join_url": join_url(request, event),
+        "rounds": [round_dict(r) for r in rounds],
         "strings": {key: str(text) for key, text in CONSOLE_STRINGS.items()},
     }
-    context = {"event": event, "page_data": page_data, **_choices()}
+    context = {
+        "event": event,
+        "rounds": rounds,
+        "started_rounds": [r for r in rounds if r.started_at],
+        "current_round": next((r for r in rounds if r.is_current(event)), None),
+        "page_data": page_data,
+        **_choices(),
+    }
     return render(request, "voting/organize.html", context)
 
 

@@ -42,13 +42,15 @@ PHONE_ASSETS = (
     "voting/rank.js",
     "voting/feed.js",
 )
-# Loaded by phone.js once a schedule is published (not on the first load); the service worker
+# Loaded by phone.js once a schedule is published, phone-rounds.js by phone-schedule.js once
+# the event has run several rounds (not on the first load); the service worker
 # keeps them for offline reloads all the same.
 PHONE_LATER_ASSETS = (
     "voting/phone-live.js",
     "voting/phone-live.css",
     "voting/phone-hosting.js",
     "voting/phone-hosting.css",
+    "voting/phone-rounds.js",
 )
 
 # Every sentence phone.js shows, keyed by name. `{name}` placeholders are filled in by the JS.
@@ -356,8 +358,42 @@ def _schedule_rows(schedule: dict, picks: set[int]) -> tuple[list[dict], int]:
     return rows, clashes
 
 
+def _round_parts(schedule: dict, organizer: bool) -> list[dict]:
+    """What the page shows, one part per round: with a single round, the schedule as it is;
+    with several, every round that may be shown (each under its name), earlier ones first.
+    The current round's draft is for organizers only (contract 5.1: every published round)."""
+    rounds = schedule.get("rounds") or []
+    current = {
+        "name": "",
+        "current": True,
+        "slots": schedule["slots"],
+        "sessions": schedule["sessions"],
+        "rooms": schedule["rooms"],
+    }
+    if len(rounds) <= 1:
+        return [current]
+    parts = []
+    for index, round_ in enumerate(rounds):
+        is_current = index == len(rounds) - 1  # rounds start one after another
+        if is_current:
+            if organizer or schedule["published"]:
+                parts.append({**current, "name": round_["name"]})
+        elif round_["published"] or organizer:
+            parts.append(
+                {
+                    "name": round_["name"],
+                    "current": False,
+                    "slots": round_["slots"],
+                    "sessions": round_["sessions"],
+                    "rooms": schedule["rooms"],
+                }
+            )
+    return parts
+
+
 def schedule_page(request, slug):
-    """The published schedule; an attendee's own picks highlighted and clashes flagged."""
+    """The published schedule; an attendee's own picks highlighted and clashes flagged. When
+    the event ran several rounds, each round's schedule shows under the round's name."""
     event = get_object_or_404(Event, slug=slug)
     attendee = attendee_from_token(event, request.COOKIES.get(ATTENDEE_COOKIE, ""))
     organizer = event.is_organizer(request.user)
@@ -368,17 +404,22 @@ def schedule_page(request, slug):
     picks = set()
     if attendee is not None:
         picks = voted_in_any_round(attendee.pk) | set(stars_of(attendee))  # my picks: voted or starred
-    for slot in schedule["slots"]:
-        slot["start"] = parse_datetime(slot["starts_at"])
-        slot["end"] = parse_datetime(slot["ends_at"])
-    rows, clashes = _schedule_rows(schedule, picks)
+    parts, clashes = [], 0
+    for part in _round_parts(schedule, organizer):
+        for slot in part["slots"]:
+            slot["start"] = parse_datetime(slot["starts_at"])
+            slot["end"] = parse_datetime(slot["ends_at"])
+        rows, part_clashes = _schedule_rows(part, picks)
+        clashes += part_clashes
+        parts.append({"name": part["name"], "current": part["current"], "rows": rows})
     context.update(
         {
-            "rows": rows,
+            "parts": parts,
             "clashes": clashes,
-            "picks": sum(cell["mine"] for row in rows for cell in row["cells"]),
+            "picks": sum(cell["mine"] for part in parts for row in part["rows"] for cell in row["cells"]),
             "published": schedule["published"],
-            "has_sessions": bool(schedule["sessions"]),
+            "draft": organizer and not schedule["published"],
+            "has_sessions": any(row["busy"] for part in parts for row in part["rows"]),
         }
     )
     with timezone.override(event.time_zone):  # times in the event's zone, as on every page

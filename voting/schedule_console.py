@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from .models import Event
+from .models import Event, Round
 
 # The schedule editor's script sentences, translated per request and handed to
 # schedule-console.js in page_data like every page's (see voting/console.py STAGE_STRINGS).
@@ -120,6 +120,15 @@ SCHEDULE_STRINGS = {
     "cohosts_one": _("{n} co-host"),
     "cohosts_other": _("{n} co-hosts"),
     "blocked_here": _("Would break a constraint: {reason}"),
+    "slot_added_to": _("Added slot {name} to “{round}”; it shows here once that round starts."),
+    "earlier_published": _("Published"),
+    "earlier_unpublished": _("Not published"),
+    "earlier_clashes_one": _("{n} clash"),
+    "earlier_clashes_other": _("{n} clashes"),
+    "earlier_none": _("Nothing was scheduled in this round."),
+    "earlier_room": _("Room"),
+    "earlier_time": _("Time"),
+    "earlier_session": _("Session"),
 }
 
 
@@ -141,9 +150,13 @@ def organize_schedule(request, slug):
         "schedule_page": reverse("schedule-page", args=[event.slug]),
         "strings": {key: str(text) for key, text in SCHEDULE_STRINGS.items()},
     }
+    rounds = list(Round.objects.filter(event=event))
     context = {
         "event": event,
         "page_data": page_data,
+        # Slots can go to the current round or one prepared for later, not to one that ended.
+        "open_rounds": [r for r in rounds if r.is_current(event) or r.started_at is None],
+        "current_round": next((r for r in rounds if r.is_current(event)), None),
         "exports": [
             ("schedule.json", f"{api}/schedule.json"),
             ("schedule.ics", f"{api}/schedule.ics"),

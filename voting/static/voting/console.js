@@ -6,6 +6,7 @@ import { fill, pageStrings, plurals } from "./i18n.js";
 import { connectFeed } from "./feed.js";
 import { api } from "./console_api.js";
 import { createLiveConsole } from "./console-live.js";
+import { createRoundsConsole } from "./console-rounds.js";
 import { byRank, isTied, rankNumbers } from "./rank.js";
 
 // Every sentence comes translated from Django (voting/console.py CONSOLE_STRINGS).
@@ -197,6 +198,7 @@ function onState(message) {
     state.event = message.event;
     state.proposals = new Map(message.proposals.map((p) => [p.id, p]));
     live.update(message);
+    rounds.update(message);
   } else if (message.counts) {
     for (const [id, counts] of Object.entries(message.counts)) {
       const proposal = state.proposals.get(Number(id));
@@ -219,6 +221,7 @@ function render() {
   renderProposals();
   renderBadgeHint();
   live.render();
+  rounds.render();
 }
 
 // --- phase ----------------------------------------------------------------------------------
@@ -757,6 +760,16 @@ for (const button of document.querySelectorAll("dialog [data-close]")) {
 // --- start ------------------------------------------------------------------------------------
 
 const live = createLiveConsole({ api, base, toast, state, act });
+const rounds = createRoundsConsole({
+  api,
+  base,
+  toast,
+  state,
+  act,
+  confirmDialog,
+  rounds: page.rounds,
+  onStarted: render,
+});
 render();
 setInterval(renderPhase, 1000);
 connectFeed(slug, { onState, onStatus });

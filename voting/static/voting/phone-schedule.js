@@ -32,27 +32,25 @@ export function myPicks(schedule, votedIds, titles) {
   return { picks, clashing, unscheduled };
 }
 
-function timeFormat(timeZone) {
-  const options = { hour: "2-digit", minute: "2-digit" };
+function format(timeZone, options) {
+  const lang = document.documentElement.lang || undefined;
   try {
-    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, { ...options, timeZone });
+    return new Intl.DateTimeFormat(lang, { ...options, timeZone });
   } catch {
-    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, options); // unknown zone name: the phone's own
+    return new Intl.DateTimeFormat(lang, options); // unknown zone name: the phone's own
   }
 }
-
-function dayFormat(timeZone) {
-  const options = { weekday: "short" };
-  try {
-    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, { ...options, timeZone });
-  } catch {
-    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, options);
-  }
-}
+export const timeFormat = (timeZone) => format(timeZone, { hour: "2-digit", minute: "2-digit" });
 
 /** Render into `root` (replacing its content). Attendee text only ever goes in as textContent. */
 export function renderMySchedule(root, { schedule, votedIds, titles, timeZone, T }) {
   root.replaceChildren();
+  // Earlier rounds (contract 5.1): a module of their own.
+  if (schedule?.rounds?.length > 1) {
+    const more = el("div");
+    root.append(more);
+    import("./phone-rounds.js").then((m) => m.render(more, schedule, votedIds, timeZone, T)).catch(() => {});
+  }
   if (!schedule || !schedule.published) {
     root.append(el("p", "empty", T.schedule_wait));
     return;
@@ -62,7 +60,7 @@ export function renderMySchedule(root, { schedule, votedIds, titles, timeZone, T
     root.append(el("p", "empty", T.no_picks));
   }
   const time = timeFormat(timeZone);
-  const day = dayFormat(timeZone);
+  const day = format(timeZone, { weekday: "short" });
   let clashes = 0;
   for (const id of clashing) clashes += picks.filter((pick) => pick.slot.id === id).length;
   if (clashes) {

@@ -95,6 +95,14 @@ const T = {
   lengthSet: (title, n) => plural("length_set", n, { title }),
   cohosts: (n) => plural("cohosts", n),
   blockedHere: (reason) => fill(S.blocked_here, { reason }),
+  slotAddedTo: (name, round) => fill(S.slot_added_to, { name, round }),
+  earlierPublished: S.earlier_published,
+  earlierUnpublished: S.earlier_unpublished,
+  earlierClashes: (n) => plural("earlier_clashes", n),
+  earlierNone: S.earlier_none,
+  earlierRoom: S.earlier_room,
+  earlierTime: S.earlier_time,
+  earlierSession: S.earlier_session,
 };
 
 const MIME = "application/x-unconf-proposal";
@@ -113,6 +121,7 @@ const state = {
   renderPending: false,
   lastRooms: "",
   lastSlots: "",
+  lastEarlier: "",
 };
 
 // --- small helpers -----------------------------------------------------------------------------
@@ -269,6 +278,7 @@ function render() {
   renderGrid();
   renderConflicts();
   renderUnscheduled();
+  renderEarlierRounds();
   renderRooms();
   renderSlots();
   if (focused) {
@@ -578,6 +588,62 @@ function freeCells() {
   return cells;
 }
 
+// Earlier rounds' schedules (contract 5.1 `rounds`), read only: time, room, title per session.
+function renderEarlierRounds() {
+  const { rounds = [], rooms } = state.schedule;
+  // Rounds start one after another: the current round is the last one started.
+  const earlier = rounds.slice(0, -1);
+  const key = JSON.stringify([earlier, rooms]);
+  if (key === state.lastEarlier) return;
+  state.lastEarlier = key;
+  $("#sc-earlier").hidden = earlier.length === 0;
+  const roomName = new Map(rooms.map((room) => [room.id, room.name]));
+  $("#sc-earlier-rounds").replaceChildren(
+    ...earlier.map((round) => {
+      const slots = new Map(round.slots.map((slot) => [slot.id, slot]));
+      const sessions = [...round.sessions].sort(
+        (a, b) =>
+          Date.parse(slots.get(a.slot)?.starts_at ?? 0) - Date.parse(slots.get(b.slot)?.starts_at ?? 0) ||
+          String(roomName.get(a.room) ?? "").localeCompare(String(roomName.get(b.room) ?? "")),
+      );
+      const meta = `${round.published ? T.earlierPublished : T.earlierUnpublished} · ${T.earlierClashes(round.clash_total)}`;
+      const body = sessions.length
+        ? h(
+            "table",
+            { class: "sc-earlier-table" },
+            h(
+              "thead",
+              {},
+              h("tr", {}, h("th", { scope: "col", text: T.earlierTime }), h("th", { scope: "col", text: T.earlierRoom }), h("th", { scope: "col", text: T.earlierSession })),
+            ),
+            h(
+              "tbody",
+              {},
+              sessions.map((session) => {
+                const first = slots.get(session.slot);
+                const last = slots.get(session.slots[session.slots.length - 1]) || first;
+                const when = first ? `${slotName(first)}${last !== first ? `–${timeFormat.format(new Date(last.ends_at))}` : ""}` : "";
+                return h(
+                  "tr",
+                  { "data-proposal": session.proposal },
+                  h("td", { text: when }),
+                  h("td", {}, bdi(roomName.get(session.room) ?? "")),
+                  h("td", { class: "sc-earlier-title" }, bdi(session.title)),
+                );
+              }),
+            ),
+          )
+        : h("p", { class: "sc-none", text: T.earlierNone });
+      return h(
+        "section",
+        { class: "sc-earlier-round", "data-round": round.id },
+        h("h3", {}, bdi(round.name), " ", h("span", { class: "sc-hint", text: meta })),
+        body,
+      );
+    }),
+  );
+}
+
 function renderUnscheduled() {
   const list = $("#sc-unscheduled");
   const scheduled = new Set(state.schedule.sessions.map((s) => s.proposal));
@@ -820,12 +886,19 @@ $("#sc-slot-form").addEventListener("submit", (event) => {
     starts_at: form.elements.starts_at.value,
     ends_at: form.elements.ends_at.value,
   };
+  const choice = form.elements.round;
+  if (choice && choice.value) slot.round = Number(choice.value);
+  const roundName = choice?.selectedOptions[0]?.dataset.name;
   run(async () => {
     const created = await api("POST", `${API}/slots`, slot);
     form.elements.label.value = "";
     form.elements.label.blur();
     return created;
-  }, (created) => T.slotAdded(slotName(created)));
+  }, (created) =>
+    created.round === state.schedule.rounds?.at(-1)?.id || !roundName
+      ? T.slotAdded(slotName(created))
+      : T.slotAddedTo(slotName(created), roundName),
+  );
 });
 
 // --- drag and drop -----------------------------------------------------------------------------

@@ -218,6 +218,34 @@ function hasSchedule() {
   return Boolean(state.event.schedule_published && state.schedule && state.schedule.sessions.length);
 }
 
+// The schedule grid's content: the current round's schedule, or — once the event has run
+// several rounds (contract 5.1 `rounds`) — every published round's, each slot with its
+// round's name so the grid can head each round's rows with it.
+function shownSchedule() {
+  const schedule = state.schedule;
+  const rounds = schedule?.rounds || [];
+  if (rounds.length <= 1) return { ...schedule, roundOf: null };
+  const slots = [];
+  const sessions = [];
+  const roundOf = new Map();
+  for (const round of rounds) {
+    if (!round.published) continue;
+    for (const slot of round.slots) {
+      slots.push(slot);
+      roundOf.set(slot.id, round.name);
+    }
+    sessions.push(...round.sessions);
+  }
+  return { rooms: schedule.rooms, slots, sessions, roundOf };
+}
+
+// Whether the organizers' "schedule" view has something to show: an earlier round's published
+// schedule counts too, while the current round is still proposing or voting.
+function hasAnySchedule() {
+  if ((state.schedule?.rounds || []).length <= 1) return hasSchedule();
+  return shownSchedule().sessions.length > 0;
+}
+
 // What the board shows: the organizers' choice (`stage_view`) where it can be shown — never
 // counts that are hidden from the hall — else what fits the phase.
 function pickMode(now) {
@@ -226,7 +254,8 @@ function pickMode(now) {
   if (chosen === "qr" || chosen === "announcement") return chosen;
   if (chosen === "ranking") return state.countsVisible ? "ranking" : "meter";
   if (chosen === "results") return state.countsVisible ? "results" : "meter";
-  if ((chosen === "schedule" || chosen === "now") && hasSchedule()) return chosen;
+  if (chosen === "schedule" && hasAnySchedule()) return chosen;
+  if (chosen === "now" && hasSchedule()) return chosen;
   if (hasSchedule()) {
     const { running, next } = nowAndNext(now);
     const soon = next && Date.parse(next.starts_at) - now < NOW_AHEAD_MS;
@@ -501,7 +530,7 @@ function nowCard(session, running) {
 }
 
 function renderSchedule(now) {
-  const { rooms, slots, sessions } = state.schedule;
+  const { rooms, slots, sessions, roundOf } = shownSchedule();
   const ordered = [...slots].sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at));
   let first = ordered.findIndex((slot) => Date.parse(slot.ends_at) > now);
   if (first < 0) first = Math.max(0, ordered.length - SLOTS);
@@ -519,7 +548,15 @@ function renderSchedule(now) {
   grid.style.setProperty("--cell-font", `calc(var(--u) * ${Math.max(2.6, Math.min(3.2, 11 / rooms.length))})`);
   const cells = [el("div", "schedule-corner")];
   for (const room of rooms) cells.push(el("div", "schedule-room", room.name));
+  const rowSizes = ["auto"];
+  let roundShown = null;
   for (const slot of visible) {
+    if (roundOf && roundOf.get(slot.id) !== roundShown) {
+      roundShown = roundOf.get(slot.id);
+      cells.push(el("bdi", "schedule-round", roundShown));
+      rowSizes.push("auto");
+    }
+    rowSizes.push("minmax(0, calc(var(--u) * 14))");
     const isNow = current && current.id === slot.id;
     const time = el("div", `schedule-time${isNow ? " is-now" : ""}`, timeText(slot.starts_at));
     time.append(el("span", "schedule-end", `–${timeText(slot.ends_at)}`));
@@ -537,6 +574,7 @@ function renderSchedule(now) {
       cells.push(cell);
     }
   }
+  grid.style.setProperty("grid-template-rows", roundOf ? rowSizes.join(" ") : "");
   grid.replaceChildren(...cells);
   fitCells(grid);
   const later = ordered.length - (first + visible.length);
