@@ -8,10 +8,13 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unconf.settings")
 django.setup(set_prefix=False)  # before the consumers import models
 
-from unconf import body_limit  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+
+from unconf import body_limit, fast_paths  # noqa: E402
 from unconf.handler import PooledASGIHandler  # noqa: E402
 
-django_http = PooledASGIHandler()
+fast_paths.check_all()  # once per process: a path that fails its check is off, logged once
+django_http = PooledASGIHandler() if fast_paths.on(fast_paths.POOLED_HANDLER) else ASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import CookieMiddleware  # noqa: E402
