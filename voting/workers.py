@@ -52,9 +52,10 @@ def _pool(name: str) -> ThreadPoolExecutor:
 def in_worker(func):
     """Run the live feed's sync code (broadcast builds, identifying sockets) on its own
     threads: never on the event loop, and never queued behind a storm of votes. With the fast
-    path off, Channels' own database_sync_to_async (asgiref's one shared thread)."""
+    path off, Channels' own database_sync_to_async, not thread-sensitive: the feed's tasks
+    outlive the request that started them, and with it the thread stock Django gave it."""
     if not fast_paths.on(fast_paths.WORKER_THREADS):
-        return database_sync_to_async(func)
+        return database_sync_to_async(func, thread_sensitive=False)
     return _InWorker(func, thread_sensitive=False, executor=_pool("feed"))
 
 
