@@ -164,7 +164,7 @@ def test_a_middleware_classified_for_the_pooled_handler_only_turns_off_the_vote_
 
     assert off == {fast_paths.VOTE_ON_LOOP}
     assert lines[fast_paths.VOTE_ON_LOOP] == (
-        f"Fast path vote_on_loop off: middleware not classified for it: {LATER}; DRF's VoteView serves instead"
+        f"Fast path vote_on_loop off: middleware not classified for it: {LATER}. Instead: DRF's VoteView."
     )
 
 

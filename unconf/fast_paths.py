@@ -394,7 +394,7 @@ def check_all(*, force: bool = False) -> dict[str, bool]:
         reason = why_off(path, off)
         if reason is not None:
             off[path.name] = reason
-            logger.warning("Fast path %s off: %s; %s serves instead", path.name, reason, path.instead)
+            logger.warning("Fast path %s off: %s. Instead: %s.", path.name, reason, path.instead)
     _on = {name: name not in off for name in BY_NAME}
     return _on
 
