@@ -8,10 +8,22 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unconf.settings")
 django.setup(set_prefix=False)  # before the consumers import models
 
-from unconf import body_limit  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+from django.db import connections  # noqa: E402
+
+from unconf import body_limit, fast_paths  # noqa: E402
 from unconf.handler import PooledASGIHandler  # noqa: E402
 
-django_http = PooledASGIHandler()
+fast_paths.check_all()  # once per process: a path that fails its check is off, logged once
+if fast_paths.on(fast_paths.POOLED_HANDLER):
+    django_http = PooledASGIHandler()
+else:
+    django_http = ASGIHandler()
+    # Stock Django runs each request on a thread of its own: a persistent connection would be
+    # left open per request (PostgreSQL ran out of connections within 100 requests, measured).
+    # Django's advice under ASGI: no persistent connections.
+    for alias in connections:
+        connections.settings[alias]["CONN_MAX_AGE"] = 0
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import CookieMiddleware  # noqa: E402

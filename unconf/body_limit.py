@@ -11,22 +11,18 @@ A chunked body (no Content-Length) is cut off the same way once it passes the li
 
 `gotLength` and `handleContentChunk` are Twisted's documented hooks of `http.Request`
 ("not intended for users", but stable for years); the request path is read from the channel's
-private `_path`. So the hook is installed only on the versions it was checked against, and
-otherwise logs one line and leaves Daphne as it is (Django's middleware still answers 413,
-after the body).
+private `_path`. So the hook is installed only while its fast path (unconf/fast_paths.py,
+`early_413`: the versions it was checked against, those members) is on; otherwise Daphne is
+left as it is and Django's middleware still answers 413, after the body.
 """
 
 import io
 import json
-import logging
 
 from django.conf import settings
 
+from unconf import fast_paths
 from voting.errors import PayloadTooLarge, error_body
-
-logger = logging.getLogger(__name__)
-
-CHECKED_VERSIONS = {"daphne": ("4.2",), "twisted": ("25.", "26.")}
 
 
 def limit_for(path: bytes) -> int:
@@ -49,33 +45,13 @@ def refusal(path: bytes) -> bytes:
     )
 
 
-def _versions_checked() -> bool:
-    import daphne
-    import twisted
-
-    found = {"daphne": daphne.__version__, "twisted": str(twisted.__version__)}
-    unchecked = [
-        f"{name} {found[name]}"
-        for name, prefixes in CHECKED_VERSIONS.items()
-        if not found[name].startswith(prefixes)
-    ]
-    if unchecked:
-        logger.warning(
-            "Early 413 not installed (built for %s, found %s): bodies are read before the size check",
-            CHECKED_VERSIONS,
-            ", ".join(unchecked),
-        )
-        return False
-    return True
-
-
 def install() -> bool:
     """Wrap Daphne's request class (once per process). False: left as it was."""
     from daphne.http_protocol import WebRequest
 
     if getattr(WebRequest, "_unconf_body_limit", False):
         return True
-    if not _versions_checked():
+    if not fast_paths.on(fast_paths.EARLY_413):
         return False
     stock_got_length, stock_chunk, stock_process = (
         WebRequest.gotLength,

@@ -16,6 +16,11 @@ on the loop itself (voting/vote_path.py).
 
 Left out on purpose: stock Django cancels an *async* view when the client disconnects. Every
 view here is sync, and a running thread cannot be cancelled anyway.
+
+It uses ASGIHandler's own members (read_body, create_request, send_response), so it is the
+fast path `pooled_handler` of unconf/fast_paths.py: checked at startup against the Django it
+was built for and the configured middleware; when off, unconf/asgi.py serves with the stock
+ASGIHandler.
 """
 
 from django.core import signals

@@ -94,6 +94,10 @@ UNCONF_FEED_THREADS = env_int("UNCONF_FEED_THREADS", 8)
 # On PostgreSQL an attendee's vote is answered on the event loop (voting/vote_path.py); off:
 # every vote goes through Django's request threads and DRF, with the same answers.
 UNCONF_VOTES_ON_LOOP = env_bool("UNCONF_VOTES_ON_LOOP", True)
+# The fast paths into libraries' internals (unconf/fast_paths.py, README "Fast paths"): 0 turns
+# them all off, so the stock Django, Channels and Daphne code serves; or name single ones off.
+UNCONF_FAST_PATHS = env_bool("UNCONF_FAST_PATHS", True)
+UNCONF_FAST_PATHS_OFF = env_list("UNCONF_FAST_PATHS_OFF")
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",

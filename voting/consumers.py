@@ -92,6 +92,7 @@ class EventFeed(AsyncWebsocketConsumer):
         await handler(message)
 
     protocol = None  # Daphne's protocol of this socket, once connected (voting/wire.py)
+    frames_to = None  # the same, while the fast path ws_frames is on
 
     async def connect(self):
         self.screen_key = None
@@ -103,6 +104,8 @@ class EventFeed(AsyncWebsocketConsumer):
         self.resync: asyncio.Task | None = None  # the one snapshot `resync` requests are merged into
         self.snapshot_at = -1e9
         self.protocol = wire.protocol_of(self.scope)  # None: not under Daphne, no fast path
+        # Where prepared frames go (voting/wire.py); None: Channels' send, one event per message.
+        self.frames_to = self.protocol if wire.frames_on() else None
         if self.protocol is not None:
             wire.spread_keepalive(self.protocol)
         event, attendee, is_organizer = await _identify(self.scope["url_route"]["kwargs"]["slug"], self.scope)
@@ -218,12 +221,13 @@ class EventFeed(AsyncWebsocketConsumer):
 
     def push_frame(self, message: dict, frames: wire.Frames) -> bool:
         """The hub's fast path for a message without `me`: write the frame built once for
-        every socket. False: this socket cannot (not under Daphne); use `push` instead."""
-        if self.protocol is None:
+        every socket. False: this socket cannot (not under Daphne, or the fast path is off);
+        use `push` instead."""
+        if self.frames_to is None:
             return False
         if self.ready and broadcast.position(message) > self.position:
             self.version, self.kind = broadcast.position(message)
-            wire.write(self.protocol, frames.for_role(self.role))
+            wire.write(self.frames_to, frames.for_role(self.role))
         return True
 
     async def _send(self, message: dict, me: dict | None, *, same_version_ok: bool = False) -> None:
@@ -239,7 +243,7 @@ class EventFeed(AsyncWebsocketConsumer):
         await self._write(text)
 
     async def _write(self, text: str) -> None:
-        if self.protocol is not None:  # under Daphne: straight to the socket (voting/wire.py)
-            wire.write(self.protocol, wire.frame(text))
+        if self.frames_to is not None:  # under Daphne: straight to the socket (voting/wire.py)
+            wire.write(self.frames_to, wire.frame(text))
         else:
             await self.send(text_data=text)

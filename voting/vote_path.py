@@ -28,6 +28,8 @@ from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 
+from unconf import fast_paths
+
 from . import broadcast, loop_db, services, snapshots
 from .api import VoteView
 from .errors import UnconfError, json_error_response
@@ -41,14 +43,13 @@ VOTE_URL = re.compile(r"/api/events/(?P<slug>[-a-zA-Z0-9_]+)/votes/(?P<pk>[0-9]{
 MAX_DOTS = DotsSerializer().fields["dots"].max_value
 ALLOW = ", ".join(VoteView().allowed_methods)
 MAX_BODY_BYTES = 256  # {"dots": n} with room to spare; anything longer is DRF's to parse
-# The middleware that adds headers to every API answer (security headers, language). The rest
-# of settings.MIDDLEWARE has nothing to do for a request this path takes: no session, no
-# static file, no body over the limit, no redirect.
-HEADER_MIDDLEWARE = (
-    "django.middleware.security.SecurityMiddleware",
-    "voting.middleware.ContentSecurityPolicyMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+# The middleware that adds headers to every API answer (security headers, language); why the
+# rest of settings.MIDDLEWARE has nothing to do here: fast_paths.VOTE_PATH_MIDDLEWARE, which
+# turns this path off when a middleware it does not know is configured.
+HEADER_MIDDLEWARE = tuple(
+    path
+    for path, (treatment, _why) in fast_paths.VOTE_PATH_MIDDLEWARE.items()
+    if treatment == fast_paths.REPLAYED
 )
 
 
@@ -59,6 +60,7 @@ def may_answer(scope) -> bool:
         and not scope.get("root_path")
         and VOTE_URL.fullmatch(scope["path"]) is not None
         and loop_db.available()
+        and fast_paths.on(fast_paths.VOTE_ON_LOOP)
     )
 
 

@@ -13,6 +13,9 @@ sockets simply take the regular `websocket.send` path.
 Being this close to the socket, it also bounds what one client can make the server hold: output
 it does not read (`close_if_backlogged`: close 4008 past a cap) and input it sends faster than
 it is handled (`pace_input`: the socket is not read for a while).
+
+Each of these uses Daphne's, autobahn's or Twisted's internals, so each is a fast path of
+unconf/fast_paths.py, checked at startup and skipped (the stock behaviour) when off.
 """
 
 import logging
@@ -21,6 +24,8 @@ import time
 from functools import cache, partial
 
 from django.conf import settings
+
+from unconf import fast_paths
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +39,6 @@ BACKLOG_CLOSE_GRACE_SECONDS = 10
 INPUT_MESSAGES_PER_SECOND = 20
 INPUT_BURST = 60
 INPUT_BACKLOG_MESSAGES = 20
-# Twisted versions whose write buffer (`dataBuffer`, `offset`, `_tempDataLen`) was checked.
-CHECKED_TWISTED = ("25.", "26.")
 
 
 def skip_autobahn_config_dump() -> None:
@@ -44,7 +47,7 @@ def skip_autobahn_config_dump() -> None:
     The line still appears when debug logging is on, unformatted."""
     from autobahn.websocket import protocol
 
-    if getattr(protocol, "pformat", None) is not None:
+    if fast_paths.on(fast_paths.AUTOBAHN_QUIET_CONNECT):
         protocol.pformat = repr
 
 
@@ -54,6 +57,8 @@ def spread_keepalive(protocol) -> None:
     together, 1,250 per process in one pass every 20 s, and their pongs came back together,
     holding every vote up for ~100 ms (the periodic spikes of ack latency under scripts/bench).
     A random phase per socket spreads them over the interval."""
+    if not fast_paths.on(fast_paths.WS_SPREAD_KEEPALIVE):
+        return
     interval = getattr(getattr(protocol, "server", None), "ping_interval", None)
     if interval:
         protocol.last_ping = time.time() - random.uniform(0, interval)
@@ -62,6 +67,11 @@ def spread_keepalive(protocol) -> None:
 def remember_server_send(scope: dict, send) -> dict:
     """Called by the ASGI entry point, before any middleware wraps `send`."""
     return {**scope, SERVER_SEND: send} if scope["type"] == "websocket" else scope
+
+
+def frames_on() -> bool:
+    """Whether the hub and the consumers write prepared frames themselves (else Channels' send)."""
+    return fast_paths.on(fast_paths.WS_FRAMES)
 
 
 def protocol_of(scope: dict):
@@ -113,12 +123,13 @@ def write(protocol, frame) -> None:
     instead buffer it, register the socket for writability (an epoll_ctl), send on the next
     loop turn and unregister it (another epoll_ctl): per socket and tally, that was the
     largest cost of the fan-out in the profile. Whatever the kernel does not take, and
-    anything when data is already queued (to keep the order), goes through Twisted.
+    anything when data is already queued (to keep the order), goes through Twisted. With
+    that fast path off, every frame goes through autobahn's sendPreparedMessage.
     """
     if protocol.state != protocol.STATE_OPEN:
         return
     transport = protocol.transport
-    if protocol.send_queue or not _plain_and_idle(transport):
+    if not fast_paths.on(fast_paths.WS_DIRECT_SEND) or protocol.send_queue or not _plain_and_idle(transport):
         protocol.sendPreparedMessage(frame)
         close_if_backlogged(protocol)
         return
@@ -146,27 +157,14 @@ def _plain_and_idle(transport) -> bool:
     )
 
 
-@cache
-def _buffer_readable() -> bool:
-    """Whether Twisted's write buffer can be measured (checked versions only); one log line if not."""
-    import twisted
-    from twisted.internet.abstract import FileDescriptor
-
-    version = str(twisted.__version__)
-    if version.startswith(CHECKED_TWISTED) and hasattr(FileDescriptor, "dataBuffer"):
-        return True
-    logger.warning(
-        "Twisted %s: unsent websocket output is not measured, so slow readers are not closed (4008)",
-        version,
-    )
-    return False
-
-
 def unsent_bytes(protocol) -> int | None:
     """What this socket was sent that its client has not taken yet: Twisted's write buffer and
-    autobahn's queue (the kernel's buffer aside). None: not measurable (TLS, another Twisted)."""
+    autobahn's queue (the kernel's buffer aside). None: not measurable (TLS, or the fast path
+    ws_backlog_close is off: another Twisted or autobahn)."""
     transport = protocol.transport
-    if transport is None or not isinstance(transport, _tcp_connection()) or not _buffer_readable():
+    if not fast_paths.on(fast_paths.WS_BACKLOG_CLOSE):
+        return None
+    if transport is None or not isinstance(transport, _tcp_connection()):
         return None
     buffered = len(transport.dataBuffer) - transport.offset + transport._tempDataLen
     return buffered + sum(len(data) for data, _sync in protocol.send_queue)
@@ -196,7 +194,7 @@ def pace_input(protocol) -> None:
     handled and it is back within budget: the flood waits in the client's own buffers (TCP
     pushes back) and the other sockets keep the loop. A phone sends a ping every few seconds."""
     transport = protocol.transport
-    if transport is None:
+    if transport is None or not fast_paths.on(fast_paths.WS_INPUT_PACING):
         return
     now = time.monotonic()
     tokens = getattr(protocol, "unconf_input_tokens", INPUT_BURST)

@@ -14,8 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 from asgiref.sync import SyncToAsync
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection
+
+from unconf import fast_paths
 
 # A connection idle this long is pinged before use (it may have outlived a database restart);
 # a busy one is not: a failed statement marks it, and the next call replaces it.
@@ -48,7 +51,11 @@ def _pool(name: str) -> ThreadPoolExecutor:
 
 def in_worker(func):
     """Run the live feed's sync code (broadcast builds, identifying sockets) on its own
-    threads: never on the event loop, and never queued behind a storm of votes."""
+    threads: never on the event loop, and never queued behind a storm of votes. With the fast
+    path off, Channels' own database_sync_to_async, not thread-sensitive: the feed's tasks
+    outlive the request that started them, and with it the thread stock Django gave it."""
+    if not fast_paths.on(fast_paths.WORKER_THREADS):
+        return database_sync_to_async(func, thread_sensitive=False)
     return _InWorker(func, thread_sensitive=False, executor=_pool("feed"))
 
 
@@ -69,5 +76,6 @@ class RequestLoad:
 
 
 def in_request_worker(func):
-    """Run an HTTP request's sync work (middleware, view) on the request threads."""
+    """Run an HTTP request's sync work (middleware, view) on the request threads (only the
+    pooled handler calls it, which is off when the worker threads are)."""
     return _InWorker(func, thread_sensitive=False, executor=_pool("requests"))
