@@ -15,7 +15,7 @@ import time
 
 import pytest
 from django.db import connection
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -67,6 +67,8 @@ def histories(entries) -> dict[int, list[dict[int, int]]]:
     database=None,
 )
 @given(plans=st.lists(votes, min_size=PEOPLE, max_size=PEOPLE), start_after=st.floats(0, 0.15))
+# Found by CI: an attendee whose only acknowledged votes took back nothing has no ledger row.
+@example(plans=[[(0, 0, False)]] * (PEOPLE - 1) + [[(0, 0, True)]], start_after=0.0)
 def test_a_round_starts_at_one_instant_and_loses_no_acknowledged_vote(
     loop, generous_limits, plans, start_after
 ):
@@ -122,7 +124,10 @@ def test_a_round_starts_at_one_instant_and_loses_no_acknowledged_vote(
     first_ledger = LedgerEntry.objects.filter(event=event, round_id=first_round)
     past = histories(first_ledger)
     for attendee_pk, states in acknowledged.items():
-        assert all(state in past[attendee_pk] for state in states), "an acknowledged vote is not in round 1"
+        # Taking back a dot you never gave is acknowledged and writes no ledger row: {} is every
+        # attendee's first state, whether or not their ledger has rows.
+        passed_through = past.get(attendee_pk, [{}])
+        assert all(state in passed_through for state in states), "an acknowledged vote is not in round 1"
         mine = {v.proposal_id: v.dots for v in kept if v.attendee_id == attendee_pk}
         assert mine == states[-1], "round 1 did not keep an attendee's last acknowledged vote"
     totals: dict[int, dict[str, int]] = {}
