@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pulp
 
-from voting.scheduling import (
+from voting.schedule.solver.build import build_schedule
+from voting.schedule.solver.inputs import (
     Ballots,
     RoomInput,
     SessionInput,
     SlotInput,
     Unavailability,
-    build_schedule,
     clash_total,
     constraint_conflicts,
     pair_weights,

@@ -62,7 +62,8 @@ def prepare(name: str, database: str) -> None:
 
 
 SEED = f"""
-from voting.models import Attendee, Event, Proposal
+from voting.events.models import Attendee, Event
+from voting.proposals.models import Proposal
 event = Event.objects.create(slug="bench", name="Bench", join_code="BENCH1", voting_open=True)
 for k in range({PROPOSALS}):
     Proposal.objects.create(event=event, title=f"Session {{k}}")

@@ -2,7 +2,7 @@
 
 The property-based tests (tests/test_counts_invariant.py) run random sequences of what
 attendees and organizers do through the real API — votes through both vote paths, the one
-answered on the event loop (voting/vote_path.py) and DRF's — and after every step compare
+answered on the event loop (voting/votes/fast_path.py) and DRF's — and after every step compare
 what the product shows with this model: results, the live tally, the console's list, every
 attendee's `/me`, the vote rows and the ledger's replay. The model is the contract written as
 plain Python: a vote sets dots within the budget and the cap, dots live only on published
@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from rest_framework.test import APIClient
 
 from tests.feed_support import call, close_sync_thread_connections
-from voting import broadcast, loop_db, services
+from voting.core import loop_db
+from voting.feed import messages
 from voting.models import Event, LedgerEntry, Proposal, ProposalStatus, Vote
+from voting.votes import services as vote_services
 
 PUBLISHED = ProposalStatus.PUBLISHED
 LEAVING_CAUSES = {"hidden": "hidden", "pending": "pending", "withdrawn": "withdrawn"}
@@ -177,13 +179,13 @@ class App:
         return self.client(token).get(f"{self.base}/me").json()
 
     def live_tally(self) -> dict[int, dict[str, int]]:
-        message = broadcast.build_message(self.event.pk, broadcast.TALLY)
+        message = messages.build_message(self.event.pk, messages.TALLY)
         counts = json.loads(message["organizers"])["counts"]
         return {int(pk): value for pk, value in counts.items()}
 
 
 def ledger_replay(event: Event, round_id: int) -> dict[int, dict[str, int]]:
-    return services.replay_ledger(LedgerEntry.objects.filter(event=event, round_id=round_id).order_by("id"))
+    return vote_services.replay_ledger(LedgerEntry.objects.filter(event=event, round_id=round_id).order_by("id"))
 
 
 def nonzero(counts: dict) -> dict:

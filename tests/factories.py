@@ -6,8 +6,9 @@ from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from voting import services
+from voting.events import services as event_services
 from voting.models import Event, Proposal
+from voting.proposals import services as proposal_services
 
 _seq = itertools.count(1)
 
@@ -29,12 +30,12 @@ def make_event(organizer: User | None = None, **fields) -> Event:
     fields.setdefault("slug", f"event-{next(_seq)}")
     fields.setdefault("name", "Test Unconference")
     fields.setdefault("voting_open", True)
-    return services.create_event(creator=organizer, **fields)
+    return event_services.create_event(creator=organizer, **fields)
 
 
 def join(event: Event, name: str = "") -> tuple:
     """An attendee and an API client that speaks for them with the Attendee token."""
-    attendee, token = services.join_event(event=event, code=event.join_code, display_name=name)
+    attendee, token = event_services.join_event(event=event, code=event.join_code, display_name=name)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Attendee {token}")
     return attendee, client, token
@@ -42,6 +43,6 @@ def join(event: Event, name: str = "") -> tuple:
 
 def make_proposals(event: Event, count: int, **fields) -> list[Proposal]:
     return [
-        services.submit_proposal(event=event, author=None, title=f"Session number {next(_seq)}", **fields)
+        proposal_services.submit_proposal(event=event, author=None, title=f"Session number {next(_seq)}", **fields)
         for _ in range(count)
     ]

@@ -6,14 +6,14 @@ from html.parser import HTMLParser
 from django.test import Client
 
 from tests import factories
-from voting import services
-from voting.identity import ATTENDEE_COOKIE
+from voting.events import services as event_services
+from voting.events.identity import ATTENDEE_COOKIE
 from voting.models import Attendee, Badge, BadgeStatus
 
 
 def badge_event(organizer):
     event = factories.make_event(organizer, identity_mode="badge")
-    (badge,) = services.generate_badges(event=event, count=1)
+    (badge,) = event_services.generate_badges(event=event, count=1)
     return event, badge
 
 

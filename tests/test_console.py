@@ -11,7 +11,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from tests import factories
-from voting import services
+from voting.events import services as event_services
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def test_console_escapes_the_event_name(organizer):
 
 
 def test_console_shows_the_rounds_the_current_one_in_the_phase_card(event, organizer):
-    from voting import rounds
+    from voting.events import rounds
 
     second = rounds.create_round(event=event, name="Afternoon")
     rounds.start_round(event=event, round_id=second.pk)
@@ -127,7 +127,7 @@ def test_console_shows_the_rounds_the_current_one_in_the_phase_card(event, organ
 
 
 def test_console_escapes_round_names(event, organizer):
-    from voting import rounds
+    from voting.events import rounds
 
     hostile = "<script>alert(1)</script>"
     rounds.start_round(event=event, round_id=rounds.create_round(event=event, name=hostile).pk)
@@ -169,8 +169,8 @@ def test_events_page_lists_only_the_events_the_user_organizes(organizer):
 
 
 def test_badge_sheet_prints_one_label_per_badge_that_still_works(event, organizer):
-    badges = services.generate_badges(event=event, count=3)
-    services.revoke_badge(event=event, code=badges[0].code)
+    badges = event_services.generate_badges(event=event, count=3)
+    event_services.revoke_badge(event=event, code=badges[0].code)
 
     response = signed_in(organizer).get(f"/e/{event.slug}/organize/badges/")
 
@@ -179,8 +179,8 @@ def test_badge_sheet_prints_one_label_per_badge_that_still_works(event, organize
 
 
 def test_badge_sheet_prints_a_single_reissued_badge(event, organizer):
-    old = services.generate_badges(event=event, count=2)[0]
-    new = services.reissue_badge(event=event, code=old.code)
+    old = event_services.generate_badges(event=event, count=2)[0]
+    new = event_services.reissue_badge(event=event, code=old.code)
 
     response = signed_in(organizer).get(f"/e/{event.slug}/organize/badges/?code={new.code.lower()}")
 
@@ -189,7 +189,7 @@ def test_badge_sheet_prints_a_single_reissued_badge(event, organizer):
 
 
 def test_badge_sheet_splits_labels_into_pages_of_the_chosen_layout(event, organizer):
-    services.generate_badges(event=event, count=25)
+    event_services.generate_badges(event=event, count=25)
 
     a4 = signed_in(organizer).get(f"/e/{event.slug}/organize/badges/?layout=a4")
     letter = signed_in(organizer).get(f"/e/{event.slug}/organize/badges/?layout=letter")

@@ -7,7 +7,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from tests import factories
-from voting import broadcast, snapshots
+from voting.feed import broadcast, messages, snapshots
+from voting.feed import hub as feed_hub
 from voting.models import Event, Proposal
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,7 +126,7 @@ def test_two_builders_around_one_commit_never_give_a_higher_version_older_counts
 
     def build(name):
         try:
-            built[name] = broadcast.build_message(event.pk, broadcast.TALLY)
+            built[name] = messages.build_message(event.pk, messages.TALLY)
         finally:
             connection.close()
 
@@ -180,11 +181,11 @@ async def test_a_snapshot_still_arrives_after_a_tally_of_the_same_version(event,
     from tests.feed_support import close_sync_thread_connections, subscribed
 
     async with subscribed(event.slug) as stage:
-        hub = broadcast.hub_for_running_loop()
+        hub = feed_hub.hub_for_running_loop()
         monkeypatch.setattr(broadcast, "_mark", lambda *args, **kwargs: None)
         await sync_to_async(Event.objects.filter(pk=event.pk).update)(name="Renamed on stage")
-        tally = await sync_to_async(broadcast.build_message)(event.pk, broadcast.TALLY)
-        snapshot = await sync_to_async(broadcast.build_message)(event.pk, broadcast.STATE)
+        tally = await sync_to_async(messages.build_message)(event.pk, messages.TALLY)
+        snapshot = await sync_to_async(messages.build_message)(event.pk, messages.STATE)
         await hub.deliver(tally)
         await hub.deliver(snapshot)
         received = await stage.until(lambda m: m["type"] == "snapshot", 3)

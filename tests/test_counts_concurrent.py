@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from tests import factories
 from tests.counts_model import App, LoopThread
 from tests.feed_support import Subscriber
-from voting import services
 from voting.models import Attendee, LedgerEntry, Proposal, ProposalStatus, Vote
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -162,7 +162,7 @@ def test_counts_hold_whatever_arrives_at_once(loop, generous_limits, plans, orga
 
     stored = {p.pk: p for p in Proposal.objects.filter(event=event)}
     rows = Vote.objects.filter(event=event)
-    assert services.replay_ledger(LedgerEntry.objects.filter(event=event).order_by("id")) == {
+    assert vote_services.replay_ledger(LedgerEntry.objects.filter(event=event).order_by("id")) == {
         pk: {"dots": p.dots, "voters": p.voters} for pk, p in stored.items() if p.dots
     }
     assert Vote.objects.filter(event=event).recount() == {

@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from tests import factories
 from tests.counts_model import App, LoopThread, Model, Person, check_invariants
-from voting import broadcast
+from voting.feed import broadcast
 from voting.models import Event, LedgerEntry
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,8 @@ import io
 import pytest
 
 from tests import factories
-from voting import services
+from voting.events import services as event_services
+from voting.proposals import services as proposal_services
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def formulas(text: str) -> list[str]:
 
 def test_results_csv_has_no_formula_for_any_list_separator(event, org_client):
     for title, host in zip(TRICKY_TITLES, TRICKY_HOSTS * 2, strict=True):
-        services.submit_proposal(event=event, author=None, title=title, host_name=host)
+        proposal_services.submit_proposal(event=event, author=None, title=title, host_name=host)
 
     response = org_client.get(f"/api/events/{event.slug}/results.csv")
     text = response.content.decode()
@@ -76,11 +77,11 @@ def test_results_csv_has_no_formula_for_any_list_separator(event, org_client):
 
 
 def test_badge_and_ledger_csv_have_no_formula_either(event, org_client):
-    badge_event = services.create_event(
+    badge_event = event_services.create_event(
         creator=event.organizers.first(), slug="badges", name="B", identity_mode="badge"
     )
-    services.generate_badges(event=badge_event, count=3)
-    proposal = services.submit_proposal(event=event, author=None, title="=1+1;@x")
+    event_services.generate_badges(event=badge_event, count=3)
+    proposal = proposal_services.submit_proposal(event=event, author=None, title="=1+1;@x")
     _, voter, _ = factories.join(event)
     voter.put(f"/api/events/{event.slug}/votes/{proposal.pk}", {"dots": 1}, format="json")
 

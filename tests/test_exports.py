@@ -8,8 +8,9 @@ import pytest
 from lxml import etree
 
 from tests import factories
-from voting import services
 from voting.models import Proposal, Room, ScheduledSession, Slot
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.django_db
 
@@ -29,15 +30,15 @@ def berlin(event, settings):
 def conference(berlin, event, org_client):
     """Two rooms, two slots on one day and one the next, three sessions placed by hand, published."""
     hostile, plain, late = (
-        services.submit_proposal(
+        proposal_services.submit_proposal(
             event=event,
             author=None,
             title=HOSTILE,
             description="Line one,\nline two; <b>not bold</b>",
             host_name="Ada <Lovelace>",
         ),
-        services.submit_proposal(event=event, author=None, title="Plain talk", host_name=""),
-        services.submit_proposal(event=event, author=None, title="Day two session", description="Tomorrow"),
+        proposal_services.submit_proposal(event=event, author=None, title="Plain talk", host_name=""),
+        proposal_services.submit_proposal(event=event, author=None, title="Day two session", description="Tomorrow"),
     )
     hall = Room.objects.create(event=event, name="Hall & Co", capacity=100)
     attic = Room.objects.create(event=event, name="Attic", capacity=10)
@@ -177,7 +178,7 @@ def test_ics_mine_gives_only_the_attendees_picks(event, conference, anon):
     hostile, plain, late = conference["proposals"]
     attendee, client, token = factories.join(event)
     for proposal in (hostile, late):
-        services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
+        vote_services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
 
     by_header = _calendar(client.get(f"/api/events/{event.slug}/schedule.ics", {"mine": "1"}))
     anon.cookies["unconf_attendee"] = token
@@ -310,7 +311,7 @@ def test_frab_xml_escapes_markup_and_drops_characters_xml_cannot_carry(event, co
 def test_frab_xml_mine_keeps_every_room_but_only_my_sessions(event, conference):
     hostile, plain, late = conference["proposals"]
     attendee, client, _ = factories.join(event)
-    services.set_dots(attendee=attendee, proposal_id=plain.pk, dots=1)
+    vote_services.set_dots(attendee=attendee, proposal_id=plain.pk, dots=1)
 
     root = _xml(client.get(f"/api/events/{event.slug}/schedule.xml", {"mine": "1"}))
 

@@ -10,7 +10,8 @@ import pytest
 from django.core.handlers.asgi import ASGIHandler
 
 from unconf import body_limit, fast_paths
-from voting import vote_path, wire
+from voting.feed import wire
+from voting.votes import fast_path
 
 ALL = set(fast_paths.BY_NAME)
 
@@ -233,7 +234,7 @@ def test_paths_off_leave_daphne_votes_and_sockets_to_the_stock_code(recheck, set
     )
 
     assert body_limit.install() is False and WebRequest.gotLength is stock_got_length
-    assert vote_path.may_answer(vote) is False
+    assert fast_path.may_answer(vote) is False
     assert wire.frames_on() is False
     wire.write(protocol, "frame")  # a caller that still writes: autobahn's public call
     assert sent == ["frame"]
@@ -247,4 +248,4 @@ def test_paths_off_leave_daphne_votes_and_sockets_to_the_stock_code(recheck, set
 
 def test_with_paths_on_the_vote_path_takes_a_vote(recheck, settings):
     recheck()
-    assert vote_path.may_answer({"method": "PUT", "path": "/api/events/e/votes/1"}) is True
+    assert fast_path.may_answer({"method": "PUT", "path": "/api/events/e/votes/1"}) is True

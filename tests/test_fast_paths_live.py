@@ -15,7 +15,7 @@ from tests.feed_support import close_sync_thread_connections
 from tests.live import DaphneServer
 from tests.test_body_limit_live import parse, send_headers_only
 from tests.test_feed_live import LiveSubscriber, http
-from voting.loop_db import APPLICATION_NAME
+from voting.core.loop_db import APPLICATION_NAME
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +42,7 @@ def servers(django_db_setup, django_db_blocker):
 
 
 def loop_connections() -> int:
-    """Connections of the vote path's pool (voting/loop_db.py) to this test database."""
+    """Connections of the vote path's pool (voting/core/loop_db.py) to this test database."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",

@@ -30,16 +30,20 @@ from tests.feed_support import (
     count_leaks,
     subscribed,
 )
-from voting import broadcast, services
+from voting.core.workers import RequestLoad
+from voting.events import services as event_services
+from voting.feed import broadcast, messages
+from voting.feed import hub as feed_hub
 from voting.models import Event, Proposal, ProposalStatus
-from voting.workers import RequestLoad
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 make_proposals = sync_to_async(factories.make_proposals)
 join = sync_to_async(factories.join)
-set_dots = sync_to_async(services.set_dots)
-update_event = sync_to_async(services.update_event)
+set_dots = sync_to_async(vote_services.set_dots)
+update_event = sync_to_async(event_services.update_event)
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +76,7 @@ def vote_in_threads(votes: list[tuple], threads: int = 8) -> None:
     def one(vote):
         attendee, proposal_id, dots = vote
         try:
-            return services.set_dots(attendee=attendee, proposal_id=proposal_id, dots=dots)
+            return vote_services.set_dots(attendee=attendee, proposal_id=proposal_id, dots=dots)
         finally:
             connection.close()
 
@@ -134,7 +138,7 @@ async def test_attendee_by_cookie_gets_their_own_state_in_me(event):
 async def test_attendee_by_header_token_gets_me_including_their_pending_proposal(organizer):
     event = await sync_to_async(factories.make_event)(organizer, moderation="pre")
     attendee, _, token = await join(event)
-    pending = await sync_to_async(services.submit_proposal)(event=event, author=attendee, title="My idea")
+    pending = await sync_to_async(proposal_services.submit_proposal)(event=event, author=attendee, title="My idea")
 
     async with subscribed(event.slug, headers=[authorization(f"Attendee {token}")]) as program:
         snapshot = program.messages[0]
@@ -171,11 +175,11 @@ async def test_organizer_snapshot_has_join_code_hidden_and_pending_proposals_and
 ):
     event = await sync_to_async(factories.make_event)(organizer, tally_visibility="blind", moderation="pre")
     published, hidden = await make_proposals(event, 2)
-    await sync_to_async(services.edit_proposal)(
+    await sync_to_async(proposal_services.edit_proposal)(
         proposal=hidden, changes={"status": ProposalStatus.HIDDEN}, by_organizer=True
     )
     attendee, _, _ = await join(event)
-    pending = await sync_to_async(services.submit_proposal)(event=event, author=attendee, title="Pending one")
+    pending = await sync_to_async(proposal_services.submit_proposal)(event=event, author=attendee, title="Pending one")
     await set_dots(attendee=attendee, proposal_id=published.pk, dots=1)
     header = await sync_to_async(credentials)(organizer)
 
@@ -411,7 +415,7 @@ async def test_a_change_to_a_proposal_reaches_subscribers_as_a_snapshot(event):
     first, second = await make_proposals(event, 2)
 
     async with subscribed(event.slug) as stage:
-        await sync_to_async(services.edit_proposal)(
+        await sync_to_async(proposal_services.edit_proposal)(
             proposal=first, changes={"status": ProposalStatus.HIDDEN}, by_organizer=True
         )
         snapshot = await stage.until(lambda m: m["type"] == "snapshot")
@@ -433,7 +437,7 @@ async def test_a_merge_sends_each_affected_attendee_their_refund_in_me(organizer
         subscribed(event.slug, headers=[authorization(f"Attendee {only_token}")]) as moved,
         subscribed(event.slug) as stage,
     ):
-        await sync_to_async(services.merge_proposals)(source=source, target=target)
+        await sync_to_async(proposal_services.merge_proposals)(source=source, target=target)
         after = [await s.until(lambda m: m["type"] == "snapshot") for s in (refunded, moved, stage)]
 
     assert [(m["me"]["remaining"], m["me"]["votes"]) for m in after[:2]] == [
@@ -454,7 +458,7 @@ async def test_a_vote_is_broadcast_only_after_it_commits(event):
 
         try:
             with transaction.atomic():
-                services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
+                vote_services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
                 voted.set()
                 release.wait(5)
         finally:
@@ -572,7 +576,7 @@ async def test_a_flood_of_resyncs_is_merged_into_about_one_snapshot_a_second(eve
 
 def test_a_vote_outside_any_event_loop_is_stored_even_after_a_feed_loop_closed(event):
     async def bind():
-        broadcast.bind_to_running_loop()
+        feed_hub.bind_to_running_loop()
 
     loop = asyncio.new_event_loop()
     loop.run_until_complete(bind())
@@ -595,7 +599,7 @@ async def test_each_test_loop_gets_a_hub_that_delivers(event):
         await stage.until(lambda m: m["type"] == "snapshot" and m["proposals"])
 
     assert time.monotonic() - start < 2
-    assert all(not loop.is_closed() for loop in broadcast._hubs)
+    assert all(not loop.is_closed() for loop in broadcast.hubs)
 
 
 async def test_the_stage_opened_in_an_organizers_browser_gets_only_the_public_view(organizer):
@@ -625,12 +629,12 @@ async def test_a_tally_another_process_built_after_a_vote_committed_stands_in_fo
     first, second = (await join(event))[0], (await join(event))[0]
 
     async with subscribed(event.slug) as stage:
-        hub = broadcast.hub_for_running_loop()
+        hub = feed_hub.hub_for_running_loop()
         await avote_in_threads([(first, proposal.pk, 1)])  # goes out at once: a quiet spell before
         await stage.until(lambda m: m["type"] == "tally" and m["counts"][str(proposal.pk)]["dots"] == 1)
         await avote_in_threads([(second, proposal.pk, 1)])  # folded into the end of the interval
-        elsewhere = await sync_to_async(broadcast.build_message)(event.pk, broadcast.TALLY)
-        await hub.layer.group_send(broadcast.group_name(event.pk), elsewhere)
+        elsewhere = await sync_to_async(messages.build_message)(event.pk, messages.TALLY)
+        await hub.layer.group_send(feed_hub.group_name(event.pk), elsewhere)
         after = await stage.quiet(hub.interval * 4)
 
     tallies = [m for m in after if m["type"] == "tally"]
@@ -645,7 +649,7 @@ async def test_while_votes_queue_up_screens_are_refreshed_once_a_second(event, m
     proposal = (await make_proposals(event, 1))[0]
     first, second = (await join(event))[0], (await join(event))[0]
     if votes_waiting:
-        busy = settings.UNCONF_REQUEST_THREADS + broadcast.OVERLOADED_WAITING
+        busy = settings.UNCONF_REQUEST_THREADS + feed_hub.OVERLOADED_WAITING
         monkeypatch.setattr(RequestLoad, "in_flight", busy)
 
     def shows(dots):
@@ -660,9 +664,9 @@ async def test_while_votes_queue_up_screens_are_refreshed_once_a_second(event, m
         gap = time.monotonic() - shown_first
 
     if votes_waiting:
-        assert gap >= 0.9 * broadcast.OVERLOADED_INTERVAL_SECONDS
+        assert gap >= 0.9 * feed_hub.OVERLOADED_INTERVAL_SECONDS
     else:
-        assert gap < broadcast.OVERLOADED_INTERVAL_SECONDS * 0.6
+        assert gap < feed_hub.OVERLOADED_INTERVAL_SECONDS * 0.6
 
 
 def test_keepalive_pings_of_sockets_that_connected_together_are_spread_over_the_interval():
@@ -670,7 +674,7 @@ def test_keepalive_pings_of_sockets_that_connected_together_are_spread_over_the_
     that connected in one second would be pinged (and pong back) in one pass."""
     from types import SimpleNamespace
 
-    from voting import wire
+    from voting.feed import wire
 
     server = SimpleNamespace(ping_interval=20)
     sockets = [SimpleNamespace(server=server, last_ping=time.time()) for _ in range(1000)]

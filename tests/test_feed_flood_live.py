@@ -21,7 +21,7 @@ from websockets.asyncio.client import connect
 from tests import factories
 from tests.feed_support import close_sync_thread_connections
 from tests.live import DaphneServer
-from voting import services
+from voting.proposals import services as proposal_services
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True)]
 
@@ -147,7 +147,7 @@ def arrange():
     event = factories.make_event()
     long_text = "An unconference session about everything. " * 46  # ~2,000 characters
     proposals = [
-        services.submit_proposal(event=event, author=None, title=f"Session {i}", description=long_text[:2000])
+        proposal_services.submit_proposal(event=event, author=None, title=f"Session {i}", description=long_text[:2000])
         for i in range(300)
     ]
     _, _, token = factories.join(event)

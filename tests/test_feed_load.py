@@ -20,7 +20,9 @@ from tests.feed_support import (
     close_sync_thread_connections,
     subscribed,
 )
-from voting import services
+from voting.feed import broadcast, messages
+from voting.feed import hub as feed_hub
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +41,7 @@ def vote_burst(votes: list[tuple], threads: int = 8) -> list[float]:
         committed = []
         try:
             for attendee, proposal_id in chunk:
-                services.set_dots(attendee=attendee, proposal_id=proposal_id, dots=1)
+                vote_services.set_dots(attendee=attendee, proposal_id=proposal_id, dots=1)
                 committed.append(time.monotonic())
         finally:
             connection.close()
@@ -125,16 +127,16 @@ async def test_1000_subscribers_share_one_snapshot_build_and_attendees_cost_one_
 async def test_tallies_from_several_processes_reach_a_socket_at_most_the_configured_rate(event):
     """Each process coalesces its own votes; the receiving hub also holds tallies that come too
     soon after the last one, so two (or ten) processes do not double the fan-out work."""
-    from voting import broadcast
+
 
     await sync_to_async(factories.make_proposals)(event, 1)
     async with subscribed(event.slug) as stage:
-        hub = broadcast.hub_for_running_loop()
+        hub = feed_hub.hub_for_running_loop()
         built = []
         with patch.object(broadcast, "_mark", lambda *args, **kwargs: None):  # only these 20 tallies
             for _ in range(20):  # a join between builds: each tally shows a newer state
                 await sync_to_async(factories.join)(event)
-                built.append(await sync_to_async(broadcast.build_message)(event.pk, broadcast.TALLY))
+                built.append(await sync_to_async(messages.build_message)(event.pk, messages.TALLY))
         for message in built:  # as if 20 processes each sent one at the same moment
             await hub.deliver(message)
         received = await stage.quiet(hub.interval * 3)

@@ -12,7 +12,8 @@ from django.core.signals import request_started
 
 from tests import factories
 from tests.feed_support import call, close_sync_thread_connections
-from voting import broadcast, loop_db
+from voting.core import loop_db
+from voting.feed import broadcast
 from voting.models import Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,7 +4,7 @@ import pytest
 
 from tests import factories
 from tests.test_schedule_api import add_room, add_slots, cast, generate, session_of
-from voting import services
+from voting.proposals import services as proposal_services
 
 pytestmark = pytest.mark.django_db
 
@@ -201,7 +201,7 @@ def test_the_editor_is_told_where_a_session_would_break_a_constraint(event, org_
 
 def test_a_long_session_takes_consecutive_slots_of_one_room_and_compact_fills_early(event, org_client):
     workshop, talk = factories.make_proposals(event, 2)
-    services.edit_proposal(proposal=workshop, changes={"length": 2}, by_organizer=True)
+    proposal_services.edit_proposal(proposal=workshop, changes={"length": 2}, by_organizer=True)
     cast(event, [workshop], [workshop], [talk])
     add_room(org_client, event, "Hall", 50)
     add_room(org_client, event, "Nook", 10)
@@ -253,7 +253,7 @@ def test_an_event_has_its_own_time_zone_for_slots_and_deadlines(organizer, org_c
 def test_exports_give_a_long_session_the_end_of_its_last_slot_in_the_event_zone(event, org_client):
     org_client.patch(f"/api/events/{event.slug}", {"time_zone": "Europe/Berlin"}, format="json")
     [workshop] = factories.make_proposals(event, 1)
-    services.edit_proposal(proposal=workshop, changes={"length": 2}, by_organizer=True)
+    proposal_services.edit_proposal(proposal=workshop, changes={"length": 2}, by_organizer=True)
     add_room(org_client, event, "Hall", 50)
     add_slots(org_client, event, 2)  # 10:00–10:45 and 11:00–11:45 UTC
     generate(org_client, event)

@@ -5,8 +5,8 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests import factories
-from voting import services
-from voting.identity import ATTENDEE_COOKIE
+from voting.events import services as event_services
+from voting.events.identity import ATTENDEE_COOKIE
 from voting.models import Attendee, Vote
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +93,7 @@ def test_cookie_authenticated_votes_need_the_csrf_header(event):
 
 def test_header_authenticated_calls_need_no_csrf(event):
     [proposal] = factories.make_proposals(event, 1)
-    _, token = services.join_event(event=event, code=event.join_code)
+    _, token = event_services.join_event(event=event, code=event.join_code)
     program = APIClient(enforce_csrf_checks=True)
     program.credentials(HTTP_AUTHORIZATION=f"Attendee {token}")
 
@@ -151,7 +151,7 @@ class TestBadges:
 
     def test_redeeming_again_moves_the_same_attendee_and_signs_out_the_old_device(self, badge_event):
         [proposal] = factories.make_proposals(badge_event, 1)
-        [badge] = services.generate_badges(event=badge_event, count=1)
+        [badge] = event_services.generate_badges(event=badge_event, count=1)
         old_phone, new_phone = APIClient(), APIClient()
         first = old_phone.post(f"/api/events/{badge_event.slug}/join", {"code": badge.code}, format="json")
         old_phone.credentials(HTTP_AUTHORIZATION=f"Attendee {first.json()['token']}")
@@ -166,7 +166,7 @@ class TestBadges:
 
     def test_revoke_signs_out_and_reissue_gives_the_same_attendee_a_new_code(self, badge_event, org_client):
         [proposal] = factories.make_proposals(badge_event, 1)
-        [badge] = services.generate_badges(event=badge_event, count=1)
+        [badge] = event_services.generate_badges(event=badge_event, count=1)
         phone = APIClient()
         joined = phone.post(
             f"/api/events/{badge_event.slug}/join", {"code": badge.code}, format="json"
@@ -194,7 +194,7 @@ class TestBadges:
         assert Vote.objects.count() == 1
 
     def test_badge_csv_lists_codes_and_join_links(self, badge_event, org_client):
-        badges = services.generate_badges(event=badge_event, count=2)
+        badges = event_services.generate_badges(event=badge_event, count=2)
 
         response = org_client.get(f"/api/events/{badge_event.slug}/badges.csv")
 

@@ -12,9 +12,9 @@ from django.test import Client
 from django.utils import translation
 
 from tests import factories
-from voting.console import CONSOLE_STRINGS, STAGE_STRINGS
-from voting.pages import PHONE_STRINGS
-from voting.schedule_console import SCHEDULE_STRINGS
+from voting.events.console import CONSOLE_STRINGS, STAGE_STRINGS
+from voting.events.pages import PHONE_STRINGS
+from voting.schedule.console import SCHEDULE_STRINGS
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 TRANSLATED = [code for code, _ in settings.LANGUAGES if code != "en"]

@@ -9,7 +9,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests import factories
-from voting import services
+from voting.events import services as event_services
 from voting.models import Attendee
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_a_hall_of_1000_phones_behind_one_address_joins_through_its_typos(event,
 def test_guessing_is_stopped_per_address_and_event_and_the_projected_code_always_joins(organizer):
     open_event = factories.make_event(organizer)
     badge_event = factories.make_event(organizer, identity_mode="badge")
-    (badge,) = services.generate_badges(event=badge_event, count=1)
+    (badge,) = event_services.generate_badges(event=badge_event, count=1)
     guesser = APIClient(REMOTE_ADDR=VENUE)
 
     guesses = [join(guesser, badge_event, f"GUESS{i:09d}").status_code for i in range(101)]

@@ -8,8 +8,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories
-from voting import services
 from voting.models import Room, ScheduledSession, Slot
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def running_event(organizer, *, published=True, **fields):
         event=event, starts_at=now + timedelta(hours=2), ends_at=now + timedelta(hours=3)
     )
     a, b, c, d = (
-        services.submit_proposal(event=event, author=None, title=title, host_name=host)
+        proposal_services.submit_proposal(event=event, author=None, title=title, host_name=host)
         for title, host in [
             ("Alpha talk", "Ann"),
             ("Beta talk", "Bo"),
@@ -81,7 +82,7 @@ def test_now_is_empty_before_the_schedule_is_published(organizer, anon):
 def test_an_attendee_who_never_voted_stars_sessions_and_gets_them_in_my_calendar(organizer):
     event, _, _, (a, b, c, d) = running_event(organizer)
     attendee, phone, _ = factories.join(event)
-    services.set_dots(attendee=attendee, proposal_id=a.pk, dots=1)
+    vote_services.set_dots(attendee=attendee, proposal_id=a.pk, dots=1)
 
     put = phone.put(f"/api/events/{event.slug}/me/stars", {"sessions": [c.pk, b.pk]}, format="json")
     ics = phone.get(f"/api/events/{event.slug}/schedule.ics?mine=1").content.decode()
@@ -398,6 +399,6 @@ def test_the_markdown_proceedings_keep_titles_and_names_plain(organizer, org_cli
 
 
 def proceedings_html(markdown: str) -> str:
-    from voting.proceedings import render_markdown
+    from voting.day.proceedings import render_markdown
 
     return render_markdown(markdown)

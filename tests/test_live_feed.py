@@ -8,7 +8,9 @@ from rest_framework.authtoken.models import Token
 from tests import factories
 from tests.feed_support import authorization, close_sync_thread_connections, subscribed
 from tests.test_live_api import running_event
-from voting import live_services, schedule_services, services
+from voting.day import services as day_services
+from voting.events import services as event_services
+from voting.schedule import services as schedule_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +47,7 @@ async def test_the_stage_view_and_announcement_reach_every_screen(organizer):
     event = await sync_to_async(factories.make_event)(organizer)
 
     async with subscribed(event.slug, query="view=stage") as stage:
-        await sync_to_async(services.update_event)(
+        await sync_to_async(event_services.update_event)(
             event=event, changes={"stage_view": "announcement", "announcement": "Lunch is served"}
         )
         message = await stage.until(
@@ -65,7 +67,7 @@ async def test_a_checkin_and_the_swap_it_suggests_are_pushed_to_the_console_and_
         subscribed(event.slug, query="view=stage") as stage,
     ):
         for attendee in attendees:
-            await sync_to_async(live_services.check_in)(event=event, attendee=attendee, proposal_id=b.pk)
+            await sync_to_async(day_services.check_in)(event=event, attendee=attendee, proposal_id=b.pk)
         crowded = await console.until(
             lambda m: m["type"] == "snapshot" and any(r["over_capacity"] for r in m["occupancy"])
         )

@@ -11,10 +11,12 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from tests import factories
-from voting import services
-from voting.identity import ATTENDEE_COOKIE
+from voting.events import services as event_services
+from voting.events.identity import ATTENDEE_COOKIE
+from voting.events.pages import PHONE_STRINGS
 from voting.models import Attendee, Room, ScheduledSession, Slot
-from voting.pages import PHONE_STRINGS
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +56,7 @@ def test_home_sends_a_typed_event_code_to_its_join_link(client, event):
 
 def test_home_accepts_a_badge_code_too(client, organizer):
     event = factories.make_event(organizer, identity_mode="badge")
-    (badge,) = services.generate_badges(event=event, count=1)
+    (badge,) = event_services.generate_badges(event=event, count=1)
 
     response = client.get("/", {"code": badge.code.lower()})
 
@@ -138,7 +140,7 @@ def test_a_badge_event_asks_for_the_badge_code_when_the_projected_code_is_scanne
 
 def test_a_badge_code_joins_as_the_badge_attendee(client, organizer):
     event = factories.make_event(organizer, identity_mode="badge")
-    (badge,) = services.generate_badges(event=event, count=1)
+    (badge,) = event_services.generate_badges(event=event, count=1)
 
     response = client.post(f"/e/{event.slug}/join", {"code": badge.code})
 
@@ -149,8 +151,8 @@ def test_a_badge_code_joins_as_the_badge_attendee(client, organizer):
 
 def test_a_revoked_badge_is_refused_with_a_help_desk_message(client, organizer):
     event = factories.make_event(organizer, identity_mode="badge")
-    (badge,) = services.generate_badges(event=event, count=1)
-    services.revoke_badge(event=event, code=badge.code)
+    (badge,) = event_services.generate_badges(event=event, count=1)
+    event_services.revoke_badge(event=event, code=badge.code)
 
     response = client.post(f"/e/{event.slug}/join", {"code": badge.code})
 
@@ -213,7 +215,7 @@ def test_the_event_page_has_no_inline_script_or_style(event):
 def test_attendee_text_is_escaped_in_every_page(organizer):
     event = factories.make_event(organizer, name=HOSTILE)
     client = joined_client(event)
-    proposal = services.submit_proposal(event=event, author=None, title=HOSTILE)
+    proposal = proposal_services.submit_proposal(event=event, author=None, title=HOSTILE)
     _publish(event, [(proposal, 0, 0)])
 
     pages = [
@@ -245,7 +247,7 @@ def _publish(event, placements):
     ]
     for proposal, room, slot in placements:
         ScheduledSession.objects.create(event=event, proposal=proposal, room=rooms[room], slot=slots[slot])
-    services.update_event(event=event, changes={"schedule_published": True})
+    event_services.update_event(event=event, changes={"schedule_published": True})
 
 
 def test_the_schedule_is_a_404_page_until_published(event):
@@ -261,11 +263,11 @@ def test_the_schedule_highlights_my_picks_and_flags_a_clash(event):
     client = joined_client(event)
     attendee = Attendee.objects.get()
     mine, also_mine, other = (
-        services.submit_proposal(event=event, author=None, title=title)
+        proposal_services.submit_proposal(event=event, author=None, title=title)
         for title in ("Alpha", "Beta", "Gamma")
     )
-    services.set_dots(attendee=attendee, proposal_id=mine.pk, dots=1)
-    services.set_dots(attendee=attendee, proposal_id=also_mine.pk, dots=1)
+    vote_services.set_dots(attendee=attendee, proposal_id=mine.pk, dots=1)
+    vote_services.set_dots(attendee=attendee, proposal_id=also_mine.pk, dots=1)
     _publish(event, [(mine, 0, 0), (also_mine, 1, 0), (other, 0, 1)])
 
     response = client.get(f"/e/{event.slug}/schedule/")
@@ -298,10 +300,10 @@ def _round_names_and_titles(html: str) -> list[str]:
 
 
 def test_the_schedule_lists_earlier_rounds_under_their_names(event):
-    from voting import rounds
+    from voting.events import rounds
 
     first, carried = (
-        services.submit_proposal(event=event, author=None, title=title) for title in ("Alpha", "Beta")
+        proposal_services.submit_proposal(event=event, author=None, title=title) for title in ("Alpha", "Beta")
     )
     _publish(event, [(first, 0, 0)])
     afternoon = rounds.create_round(event=event, name="Afternoon <script>x</script>")
@@ -317,7 +319,7 @@ def test_the_schedule_lists_earlier_rounds_under_their_names(event):
     assert "Beta" not in html
     assert "Draft" not in html
 
-    services.update_event(event=event, changes={"schedule_published": True})
+    event_services.update_event(event=event, changes={"schedule_published": True})
     html = Client().get(f"/e/{event.slug}/schedule/").content.decode()
 
     assert _round_names_and_titles(html) == [
@@ -393,7 +395,7 @@ def test_the_first_load_of_the_event_page_is_under_100_kb(event):
 
 
 def test_the_offline_copy_holds_every_file_the_page_loads(event):
-    from voting.pages import PHONE_ASSETS
+    from voting.events.pages import PHONE_ASSETS
 
     loaded = {url for url in first_load(joined_client(event), event) if url.startswith("/static/")}
 

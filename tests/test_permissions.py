@@ -3,7 +3,8 @@
 import pytest
 
 from tests import factories
-from voting import services
+from voting.events import services as event_services
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ ORGANIZER_ONLY = [
 def scene(organizer):
     event = factories.make_event(organizer, tally_visibility="organizers")
     proposal, other = factories.make_proposals(event, 2)
-    [badge] = services.generate_badges(event=event, count=1)
+    [badge] = event_services.generate_badges(event=event, count=1)
     names = {"slug": event.slug, "proposal": proposal.pk, "other": other.pk, "badge": badge.code}
     return event, names
 
@@ -112,14 +113,14 @@ def test_results_and_counts_are_hidden_from_everyone_but_organizers_until_reveal
     event = factories.make_event(organizer, tally_visibility="blind")
     [proposal] = factories.make_proposals(event, 1)
     attendee, attendee_client, _ = factories.join(event)
-    services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
+    vote_services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
     results = f"/api/events/{event.slug}/results"
 
     hidden_results = anon.get(results)
     hidden_csv = attendee_client.get(results + ".csv")
     hidden_list = attendee_client.get(f"/api/events/{event.slug}/proposals").json()
     organizer_view = org_client.get(results).json()
-    services.update_event(event=event, changes={"results_revealed": True})
+    event_services.update_event(event=event, changes={"results_revealed": True})
     revealed = anon.get(results).json()
 
     assert hidden_results.status_code == 403

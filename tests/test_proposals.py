@@ -6,8 +6,10 @@ import pytest
 from django.test import override_settings
 
 from tests import factories
-from voting import services
+from voting.events import services as event_services
 from voting.models import Proposal
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +38,7 @@ def test_an_attendee_may_submit_up_to_the_limit(event):
 
 
 def test_no_proposals_once_they_are_closed(event):
-    services.update_event(event=event, changes={"accepting_proposals": False})
+    event_services.update_event(event=event, changes={"accepting_proposals": False})
     _, client, _ = factories.join(event)
 
     response = propose(client, event)
@@ -82,7 +84,7 @@ def test_authors_edit_their_own_but_not_others(event):
 def test_hiding_removes_a_proposal_from_attendees_and_refunds_its_dots(event, org_client):
     [proposal] = factories.make_proposals(event, 1)
     voter, client, _ = factories.join(event)
-    services.set_dots(attendee=voter, proposal_id=proposal.pk, dots=1)
+    vote_services.set_dots(attendee=voter, proposal_id=proposal.pk, dots=1)
 
     org_client.patch(f"/api/events/{event.slug}/proposals/{proposal.pk}", {"status": "hidden"}, format="json")
 
@@ -96,7 +98,7 @@ def test_random_order_is_a_stable_shuffle_per_attendee_and_top_ranks_by_dots(eve
     voters = [factories.join(event) for _ in range(3)]
     for i, (attendee, _, _) in enumerate(voters):
         for proposal in proposals[: i + 1]:
-            services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
+            vote_services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
     _, first, _ = voters[0]
     _, second, _ = voters[1]
     listing = f"/api/events/{event.slug}/proposals"
@@ -114,7 +116,7 @@ def test_random_order_is_a_stable_shuffle_per_attendee_and_top_ranks_by_dots(eve
 
 def test_similar_finds_near_duplicate_titles(event, anon):
     for title in ["Rust for machine learning", "Kubernetes at home", "Machine learning with Rust?"]:
-        services.submit_proposal(event=event, author=None, title=title)
+        proposal_services.submit_proposal(event=event, author=None, title=title)
 
     response = anon.get(f"/api/events/{event.slug}/proposals/similar", {"title": "rust machine learning"})
 

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from tests import factories
 from tests.counts_model import App, LoopThread
-from voting import services
 from voting.models import Event, LedgerEntry, Proposal, Round, RoundVote, Vote
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,7 +135,7 @@ def test_a_round_starts_at_one_instant_and_loses_no_acknowledged_vote(
         t = totals.setdefault(v.proposal_id, {"dots": 0, "voters": 0})
         t["dots"] += v.dots
         t["voters"] += 1
-    assert services.replay_ledger(first_ledger.order_by("id")) == totals
+    assert vote_services.replay_ledger(first_ledger.order_by("id")) == totals
     assert not Vote.objects.filter(event=event).exists()
     assert not LedgerEntry.objects.filter(event=event, round_id=next_round).exists()
     assert set(Proposal.objects.filter(event=event).values_list("dots", "voters")) == {(0, 0)}

@@ -10,8 +10,9 @@ from django.db import connections
 
 from tests import factories
 from unconf.asgi import application
-from voting import scheduling, services
 from voting.models import ProposalStatus, Room, ScheduledSession, Slot, Vote
+from voting.schedule import solver
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def cast(event, *ballots):
     for ballot in ballots:
         attendee, _, _ = factories.join(event)
         for proposal in ballot:
-            services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
+            vote_services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
 
 
 def generate(client, event):
@@ -73,7 +74,7 @@ def clash_total_from_db(event) -> int:
         "attendee_id", "proposal_id", "dots"
     ):
         ballots.setdefault(attendee_id, {})[proposal_id] = dots
-    return scheduling.clash_total(slot_of=slot_of, ballots=ballots)
+    return solver.clash_total(slot_of=slot_of, ballots=ballots)
 
 
 def session_of(schedule, proposal):
@@ -280,8 +281,8 @@ def test_stacked_dots_weigh_a_clash_by_the_product_of_the_dots(organizer):
     client = factories.organizer_client(organizer)
     first, second = factories.make_proposals(event, 2)
     attendee, _, _ = factories.join(event)
-    services.set_dots(attendee=attendee, proposal_id=first.pk, dots=3)
-    services.set_dots(attendee=attendee, proposal_id=second.pk, dots=2)
+    vote_services.set_dots(attendee=attendee, proposal_id=first.pk, dots=3)
+    vote_services.set_dots(attendee=attendee, proposal_id=second.pk, dots=2)
     add_room(client, event, "A", 50)
     add_room(client, event, "B", 40)
     add_slots(client, event, 1)

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from voting.scheduling import (
+from voting.schedule.solver.build import build_schedule
+from voting.schedule.solver.inputs import (
     COMPACT,
     SPREAD,
     Placement,
@@ -15,7 +16,6 @@ from voting.scheduling import (
     SessionInput,
     SlotInput,
     Unscheduled,
-    build_schedule,
     clash_total,
     pair_weights,
     ranked,
@@ -211,14 +211,15 @@ def test_explanation_names_the_clash_partner_by_plain_title() -> None:
     result = build_schedule(sessions=sessions, rooms=[HALL], slots=[MORNING, NOON], ballots=ballots)
 
     assert placement_of(result, 1).explanation == (
-        "Ranked #1 with 3 dots. Shares 3 voters with 'MLOps & scale', so they run at different times. "
+        "Ranked #1 (tied) with 3 dots. Shares 3 voters with 'MLOps & scale', so they run at different times. "
         "Largest room for its slot (3 voters, capacity 50)."
     )
     assert "Shares 3 voters with 'Rust <in> prod'" in placement_of(result, 2).explanation
 
 
 def test_explanation_admits_an_unavoidable_clash() -> None:
-    # One slot only: the two sessions must share it.
+    # One slot only: the two sessions must share it. Equal on dots and voters, they are tied
+    # at #1, as the stage shows them (contract 4); the earlier one is listed first.
     ballots = {voter: {1: 1, 2: 1} for voter in "ab"}
 
     result = build_schedule(
@@ -227,7 +228,7 @@ def test_explanation_admits_an_unavoidable_clash() -> None:
 
     assert result.clash_total == 2
     assert placement_of(result, 2).explanation == (
-        "Ranked #2 with 2 dots. Shares 2 voters with 'Talk 1' in the same slot; no single move or swap "
+        "Ranked #1 (tied) with 2 dots. Shares 2 voters with 'Talk 1' in the same slot; no single move or swap "
         "of sessions would lower the total clashes. 2nd-largest room for its slot (2 voters, capacity 10)."
     )
 
@@ -307,7 +308,7 @@ def test_sessions_without_voters_fill_free_cells_and_say_so() -> None:
     )
 
     assert placement_of(result, 1).explanation == (
-        "Ranked #1 with 0 dots. Nobody has voted for it yet, so it simply fills a free cell. "
+        "Ranked #1 (tied) with 0 dots. Nobody has voted for it yet, so it simply fills a free cell. "
         "Largest room for its slot (0 voters, capacity 50)."
     )
     assert result.clash_total == 0

@@ -6,14 +6,14 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voting.scheduling import (
+from voting.schedule.solver.build import build_schedule
+from voting.schedule.solver.inputs import (
     COMPACT,
     SPREAD,
     ConstraintConflict,
     RoomInput,
     SessionInput,
     SlotInput,
-    build_schedule,
     clash_total,
     constraint_conflicts,
     span_indices,

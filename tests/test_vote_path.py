@@ -1,4 +1,4 @@
-"""An attendee's vote answered on the event loop (voting/vote_path.py), through the real ASGI
+"""An attendee's vote answered on the event loop (voting/fast_path.py), through the real ASGI
 application: the same answers, headers included, as Django and DRF give; everything it does
 not expect handed to them."""
 
@@ -14,10 +14,12 @@ from rest_framework.views import APIView
 
 from tests import factories
 from tests.feed_support import call, close_sync_thread_connections
-from voting import broadcast, loop_db, vote_path
-from voting.errors import BudgetExhausted
-from voting.identity import ATTENDEE_COOKIE
+from voting.core import loop_db
+from voting.core.errors import BudgetExhausted
+from voting.events.identity import ATTENDEE_COOKIE
+from voting.feed import broadcast
 from voting.models import Vote
+from voting.votes import fast_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -175,14 +177,14 @@ async def test_with_the_database_away_from_the_loop_the_vote_is_stored_once_thro
 
 
 async def test_the_loop_leaves_other_methods_and_paths_to_django(settings):
-    assert vote_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/12"})
-    assert vote_path.may_answer({"method": "DELETE", "path": "/api/events/devconf/votes/12"})
-    assert not vote_path.may_answer({"method": "GET", "path": "/api/events/devconf/votes/12"})
-    assert not vote_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/12/"})
-    assert not vote_path.may_answer({"method": "PUT", "path": "/api/events/devconf/proposals/12"})
-    assert not vote_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/" + "9" * 19})
+    assert fast_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/12"})
+    assert fast_path.may_answer({"method": "DELETE", "path": "/api/events/devconf/votes/12"})
+    assert not fast_path.may_answer({"method": "GET", "path": "/api/events/devconf/votes/12"})
+    assert not fast_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/12/"})
+    assert not fast_path.may_answer({"method": "PUT", "path": "/api/events/devconf/proposals/12"})
+    assert not fast_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/" + "9" * 19})
     settings.UNCONF_VOTES_ON_LOOP = False
-    assert not vote_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/12"})
+    assert not fast_path.may_answer({"method": "PUT", "path": "/api/events/devconf/votes/12"})
 
 
 async def test_after_postgresql_drops_the_loops_connections_no_vote_is_lost(event, changed, drf_calls):

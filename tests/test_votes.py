@@ -8,9 +8,11 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tests import factories
-from voting import services
-from voting.errors import UnconfError
+from voting.core.errors import UnconfError
+from voting.events import services as event_services
 from voting.models import Event, LedgerEntry, Proposal, ProposalStatus, Vote
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -109,8 +111,8 @@ def test_closing_voting_while_votes_are_in_flight_counts_every_200_and_nothing_e
 
 def test_set_dots_is_idempotent_and_sets_rather_than_adds(event):
     [proposal] = factories.make_proposals(event, 1)
-    services.update_event(event=event, changes={"voting_open": False})
-    services.update_event(event=event, changes={"max_dots_per_proposal": 3, "voting_open": True})
+    event_services.update_event(event=event, changes={"voting_open": False})
+    event_services.update_event(event=event, changes={"max_dots_per_proposal": 3, "voting_open": True})
     attendee, client, _ = factories.join(event)
     url = f"/api/events/{event.slug}/votes/{proposal.pk}"
 
@@ -201,13 +203,13 @@ def test_merge_moves_dots_without_counting_anyone_twice_and_refunds_the_surplus(
     only_source = [factories.join(event) for _ in range(2)]
     only_target = [factories.join(event) for _ in range(1)]
     for attendee, _, _ in both:
-        services.set_dots(attendee=attendee, proposal_id=source.pk, dots=2)
-        services.set_dots(attendee=attendee, proposal_id=target.pk, dots=1)
-        services.set_dots(attendee=attendee, proposal_id=other.pk, dots=1)
+        vote_services.set_dots(attendee=attendee, proposal_id=source.pk, dots=2)
+        vote_services.set_dots(attendee=attendee, proposal_id=target.pk, dots=1)
+        vote_services.set_dots(attendee=attendee, proposal_id=other.pk, dots=1)
     for attendee, _, _ in only_source:
-        services.set_dots(attendee=attendee, proposal_id=source.pk, dots=1)
+        vote_services.set_dots(attendee=attendee, proposal_id=source.pk, dots=1)
     for attendee, _, _ in only_target:
-        services.set_dots(attendee=attendee, proposal_id=target.pk, dots=2)
+        vote_services.set_dots(attendee=attendee, proposal_id=target.pk, dots=2)
     url = f"/api/events/{event.slug}/proposals/{source.pk}/merge"
 
     preview = org_client.get(url, {"into": target.pk})
@@ -222,16 +224,16 @@ def test_merge_moves_dots_without_counting_anyone_twice_and_refunds_the_surplus(
     for _, client, _ in both:
         assert client.get(f"/api/events/{event.slug}/me").json()["remaining"] == 10 - 2 - 1
     ledger = LedgerEntry.objects.filter(event=event).order_by("id")
-    assert services.replay_ledger(ledger) == {
+    assert vote_services.replay_ledger(ledger) == {
         pk: {"dots": dots, "voters": voters} for pk, (dots, voters) in recount(event).items()
     }
 
 
 def test_withdrawing_a_proposal_refunds_every_dot_on_it(event):
     author, author_client, _ = factories.join(event)
-    proposal = services.submit_proposal(event=event, author=author, title="Withdraw me")
+    proposal = proposal_services.submit_proposal(event=event, author=author, title="Withdraw me")
     voter, voter_client, _ = factories.join(event)
-    services.set_dots(attendee=voter, proposal_id=proposal.pk, dots=1)
+    vote_services.set_dots(attendee=voter, proposal_id=proposal.pk, dots=1)
 
     response = author_client.delete(f"/api/events/{event.slug}/proposals/{proposal.pk}")
 
@@ -246,7 +248,7 @@ def test_votes_on_unknown_or_closed_proposals_are_refused_but_dots_can_be_taken_
     published, pending = factories.make_proposals(event, 2)
     attendee, client, _ = factories.join(event)
     org_client.patch(f"/api/events/{event.slug}/proposals/{pending.pk}", {"status": "pending"}, format="json")
-    services.set_dots(attendee=attendee, proposal_id=published.pk, dots=1)
+    vote_services.set_dots(attendee=attendee, proposal_id=published.pk, dots=1)
     other_event_proposal = factories.make_proposals(factories.make_event(), 1)[0]
 
     unknown = client.put(f"/api/events/{event.slug}/votes/999999", {"dots": 1}, format="json")
@@ -314,8 +316,8 @@ def test_the_postgres_function_and_the_portable_vote_apply_the_same_rules():
         (0, "closed", 0),
         (1, "a", 1),  # voting closed
     ]
-    with_function = _play(services.set_dots, script)
-    portable = _play(services.set_dots_portable, script)
+    with_function = _play(vote_services.set_dots, script)
+    portable = _play(vote_services.set_dots_portable, script)
 
     assert connection.vendor == "postgresql"  # set_dots above went through the function
     assert with_function == portable

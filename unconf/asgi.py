@@ -28,9 +28,9 @@ else:
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import CookieMiddleware  # noqa: E402
 
-from voting import broadcast, wire  # noqa: E402
-from voting.origins import ExactOriginValidator  # noqa: E402
-from voting.routing import websocket_urlpatterns  # noqa: E402
+from voting.core.origins import ExactOriginValidator  # noqa: E402
+from voting.feed import hub, wire  # noqa: E402
+from voting.feed.routing import websocket_urlpatterns  # noqa: E402
 
 wire.skip_autobahn_config_dump()
 body_limit.install()  # 413 from Content-Length, before Daphne reads the body
@@ -48,7 +48,7 @@ router = ProtocolTypeRouter(
     {
         "http": django_http,
         # The Origin must be one of the site's own, exactly (scheme, host, port): no other page
-        # can open the feed. Cookies only: the feed reads the session's user itself (consumers.py).
+        # can open the feed. Cookies only: the feed reads the session's user itself (feed/consumers.py).
         "websocket": ExactOriginValidator(CookieMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
@@ -56,5 +56,5 @@ router = ProtocolTypeRouter(
 
 async def application(scope, receive, send):
     # Changes committed by this process's requests are broadcast from its event loop.
-    broadcast.bind_to_running_loop()
+    hub.bind_to_running_loop()
     await router(wire.remember_server_send(scope, send), receive, send)

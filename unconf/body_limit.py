@@ -22,7 +22,7 @@ import json
 from django.conf import settings
 
 from unconf import fast_paths
-from voting.errors import PayloadTooLarge, error_body
+from voting.core.errors import PayloadTooLarge, error_body
 
 
 def limit_for(path: bytes) -> int:

@@ -44,14 +44,11 @@ NOT_NEEDED = "not needed"  # does nothing for a request this path takes (why: ne
 RUN_AS_IS = "run as is"  # part of the chain the path runs whole, synchronously
 
 VOTE_PATH_MIDDLEWARE = {
-    "voting.middleware.HealthCheckMiddleware": (NOT_NEEDED, "answers /healthz only"),
-    "django.middleware.security.SecurityMiddleware": (
-        REPLAYED,
-        "its headers; with SECURE_SSL_REDIRECT a plain-HTTP vote goes to Django",
-    ),
+    "voting.core.middleware.HealthCheckMiddleware": (NOT_NEEDED, "answers /healthz only"),
+    "django.middleware.security.SecurityMiddleware": (REPLAYED, "its headers; SECURE_SSL_REDIRECT: to Django"),
     "whitenoise.middleware.WhiteNoiseMiddleware": (NOT_NEEDED, "serves /static/ only"),
-    "voting.middleware.ApiBodyLimitMiddleware": (NOT_NEEDED, "a body past 256 bytes goes to Django"),
-    "voting.middleware.ContentSecurityPolicyMiddleware": (REPLAYED, "the CSP header"),
+    "voting.core.middleware.ApiBodyLimitMiddleware": (NOT_NEEDED, "a body past 256 bytes goes to Django"),
+    "voting.core.middleware.ContentSecurityPolicyMiddleware": (REPLAYED, "the CSP header"),
     "django.contrib.sessions.middleware.SessionMiddleware": (
         NOT_NEEDED,
         "a request with a session cookie goes to Django; its Vary: Cookie is added by hand",
@@ -65,10 +62,7 @@ VOTE_PATH_MIDDLEWARE = {
         NOT_NEEDED,
         "DRF views are exempt; a cookie vote gets DRF's own CSRF check (identity.csrf_failure_reason)",
     ),
-    "django.contrib.auth.middleware.AuthenticationMiddleware": (
-        NOT_NEEDED,
-        "attendees are not users; an organizer's session or token goes to Django",
-    ),
+    "django.contrib.auth.middleware.AuthenticationMiddleware": (NOT_NEEDED, "organizers' requests go to Django"),
     "django.contrib.messages.middleware.MessageMiddleware": (NOT_NEEDED, "the API sends no messages"),
     "django.middleware.clickjacking.XFrameOptionsMiddleware": (REPLAYED, "X-Frame-Options"),
     "axes.middleware.AxesMiddleware": (NOT_NEEDED, "acts on login lockouts only"),
@@ -80,11 +74,11 @@ VOTE_PATH_MIDDLEWARE = {
 # not taken from the table above: classifying one for the vote path says nothing about this.
 POOLED_HANDLER_MIDDLEWARE = dict.fromkeys(
     (
-        "voting.middleware.HealthCheckMiddleware",
+        "voting.core.middleware.HealthCheckMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
-        "voting.middleware.ApiBodyLimitMiddleware",
-        "voting.middleware.ContentSecurityPolicyMiddleware",
+        "voting.core.middleware.ApiBodyLimitMiddleware",
+        "voting.core.middleware.ContentSecurityPolicyMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.locale.LocaleMiddleware",
         "django.middleware.common.CommonMiddleware",
@@ -266,7 +260,7 @@ AUTOBAHN = {"autobahn": ("26.",)}
 FAST_PATHS = (
     FastPath(
         WORKER_THREADS,
-        "sync work on a few long-lived threads that keep their database connection (voting/workers.py)",
+        "sync work on a few long-lived threads that keep their database connection (voting/core/workers.py)",
         {"asgiref": ("3.13.",)},
         _check_worker_threads,
         "Channels' database_sync_to_async on asgiref's shared thread",
@@ -281,7 +275,7 @@ FAST_PATHS = (
     ),
     FastPath(
         VOTE_ON_LOOP,
-        "an attendee's vote answered on the event loop, no Django or DRF (voting/vote_path.py)",
+        "an attendee's vote answered on the event loop, no Django or DRF (voting/votes/fast_path.py)",
         {**DJANGO, "djangorestframework": ("3.16.",)},
         _check_vote_on_loop,
         "DRF's VoteView",
@@ -296,7 +290,7 @@ FAST_PATHS = (
     ),
     FastPath(
         WS_FRAMES,
-        "fan-out: one prepared websocket frame per message, for every socket (voting/wire.py)",
+        "fan-out: one prepared websocket frame per message, for every socket (voting/feed/wire.py)",
         {**DAPHNE, **AUTOBAHN},
         _check_ws_frames,
         "Channels' send, one websocket.send per socket",

@@ -9,10 +9,10 @@ storm, and votes acked in seconds at 200/s.
 
 Here the body is read on the event loop as before; then the request signals, the whole
 middleware chain and the view run synchronously on one of a few long-lived request threads
-(voting.workers), each keeping its database connection; the response is sent from the loop.
+(voting.core.workers), each keeping its database connection; the response is sent from the loop.
 That is how a WSGI server with a thread pool serves Django, here behind Daphne. An
 attendee's plain vote, the one request a full hall sends in hundreds per second, is answered
-on the loop itself (voting/vote_path.py).
+on the loop itself (voting/fast_path.py).
 
 Left out on purpose: stock Django cancels an *async* view when the client disconnects. Every
 view here is sync, and a running thread cannot be cancelled anyway.
@@ -30,8 +30,8 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse
 from django.urls import set_script_prefix
 
-from voting import vote_path
-from voting.workers import RequestLoad, in_request_worker
+from voting.core.workers import RequestLoad, in_request_worker
+from voting.votes import fast_path
 
 
 class PooledASGIHandler(ASGIHandler):
@@ -53,8 +53,8 @@ class PooledASGIHandler(ASGIHandler):
             RequestLoad.in_flight += 1
             try:
                 response = None
-                if vote_path.may_answer(scope):  # an attendee's vote, on this loop
-                    response = await vote_path.answer(scope, body_file)
+                if fast_path.may_answer(scope):  # an attendee's vote, on this loop
+                    response = await fast_path.answer(scope, body_file)
                     body_file.seek(0)
                 if response is None:
                     response = await in_request_worker(self._respond)(scope, body_file)

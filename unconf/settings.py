@@ -49,11 +49,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "voting.middleware.HealthCheckMiddleware",
+    "voting.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "voting.middleware.ApiBodyLimitMiddleware",
-    "voting.middleware.ContentSecurityPolicyMiddleware",
+    "voting.core.middleware.ApiBodyLimitMiddleware",
+    "voting.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes asks: turns a locked-out login into its refusal (voting/logins.py).
+    # Last, as django-axes asks: turns a locked-out login into its refusal (voting/events/logins.py).
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -91,7 +91,7 @@ UNCONF_KEEP_DB_CONNECTIONS = env_bool("UNCONF_KEEP_DB_CONNECTIONS", True)
 # database (scripts/bench: ramp p99 at 827 votes/s 750 -> 282 ms with 4).
 UNCONF_REQUEST_THREADS = env_int("UNCONF_REQUEST_THREADS", 4)
 UNCONF_FEED_THREADS = env_int("UNCONF_FEED_THREADS", 8)
-# On PostgreSQL an attendee's vote is answered on the event loop (voting/vote_path.py); off:
+# On PostgreSQL an attendee's vote is answered on the event loop (voting/votes/fast_path.py); off:
 # every vote goes through Django's request threads and DRF, with the same answers.
 UNCONF_VOTES_ON_LOOP = env_bool("UNCONF_VOTES_ON_LOOP", True)
 # The fast paths into libraries' internals (unconf/fast_paths.py, README "Fast paths"): 0 turns
@@ -152,8 +152,8 @@ AXES_FAILURE_LIMIT = env_int("UNCONF_LOGIN_FAILURES", 20)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("UNCONF_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "voting.identity.client_address"  # the same trusted-proxy rule as joins
-AXES_LOCKOUT_CALLABLE = "voting.logins.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "voting.events.identity.client_address"  # the same trusted-proxy rule as joins
+AXES_LOCKOUT_CALLABLE = "voting.events.logins.lockout_response"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
@@ -191,7 +191,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "voting.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "voting.core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -249,7 +249,7 @@ UNCONF_COHOSTS_MAX = env_int("UNCONF_COHOSTS_MAX", 3)
 UNCONF_TRUSTED_PROXIES = env_list("UNCONF_TRUSTED_PROXIES")
 # Largest websocket message a client may send before close 4009.
 UNCONF_WS_MAX_MESSAGE_BYTES = env_int("UNCONF_WS_MAX_MESSAGE_BYTES", 4096)
-# Output a websocket client has not read, at most, before close 4008 (voting/wire.py).
+# Output a websocket client has not read, at most, before close 4008 (voting/feed/wire.py).
 UNCONF_WS_MAX_UNSENT_BYTES = env_int("UNCONF_WS_MAX_UNSENT_BYTES", 1024 * 1024)
 # Snapshots per socket on `resync`, at most one per this many seconds (requests meanwhile merge).
 UNCONF_WS_RESYNC_SECONDS = float(os.environ.get("UNCONF_WS_RESYNC_SECONDS", "1"))

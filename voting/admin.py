@@ -2,19 +2,11 @@
 
 from django.contrib import admin
 
-from .models import (
-    Attendee,
-    Badge,
-    CheckIn,
-    Event,
-    LedgerEntry,
-    NoteRevision,
-    Proposal,
-    Room,
-    ScheduledSession,
-    Slot,
-    Vote,
-)
+from voting.day.models import CheckIn, NoteRevision
+from voting.events.models import Attendee, Badge, Event
+from voting.proposals.models import Proposal
+from voting.schedule.models import Room, ScheduledSession, Slot
+from voting.votes.models import LedgerEntry, Vote
 
 
 @admin.register(Event)

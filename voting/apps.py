@@ -5,14 +5,14 @@ from django.db.models.signals import post_migrate, pre_migrate
 
 def _drop_sqlite_triggers(using, **kwargs):
     if connections[using].vendor == "sqlite":
-        from . import sqlite_triggers
+        from voting.votes import sqlite_triggers
 
         sqlite_triggers.drop(connections[using])
 
 
 def _create_sqlite_triggers(using, **kwargs):
     if connections[using].vendor == "sqlite":
-        from . import sqlite_triggers
+        from voting.votes import sqlite_triggers
 
         sqlite_triggers.create(connections[using])
 
@@ -22,6 +22,6 @@ class VotingConfig(AppConfig):
     verbose_name = "Unconf voting"
 
     def ready(self):
-        # SQLite keeps its counting triggers outside the migrations: voting/sqlite_triggers.py.
+        # SQLite keeps its counting triggers outside the migrations: voting/votes/sqlite_triggers.py.
         pre_migrate.connect(_drop_sqlite_triggers, sender=self)
         post_migrate.connect(_create_sqlite_triggers, sender=self)

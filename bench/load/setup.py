@@ -2,7 +2,7 @@
 
 Django is set up in the harness process only (the client processes never import it).
 Attendees are inserted in bulk with tokens the harness knows, stored the way the product
-stores them (`voting.models.hash_token`); everything after that goes through the real
+stores them (`voting.events.models.hash_token`); everything after that goes through the real
 HTTP API and websockets.
 """
 
@@ -13,6 +13,8 @@ import sys
 from urllib.parse import urlsplit
 
 import psycopg2
+
+from voting.votes import services as vote_services
 
 from .procs import ROOT
 
@@ -62,7 +64,8 @@ def django_setup(database_url: str, redis_url: str) -> None:
 
 def create_event(*, slug: str, proposals: int, attendees: int, budget: int) -> dict:
     """An open event with voting open, `proposals` published proposals and `attendees` attendees."""
-    from voting.models import Attendee, Event, Proposal, hash_token
+    from voting.events.models import Attendee, Event, hash_token
+    from voting.proposals.models import Proposal
 
     from .payloads import proposal_texts
 
@@ -94,8 +97,10 @@ def create_event(*, slug: str, proposals: int, attendees: int, budget: int) -> d
 
 def read_outcome(event_id: int) -> dict:
     """What the database holds at the end: vote rows, counters, recount, ledger replay, participation."""
-    from voting import services, snapshots
-    from voting.models import Event, LedgerEntry, Proposal, ProposalStatus, Vote
+    from voting.events.models import Event
+    from voting.feed import snapshots
+    from voting.proposals.models import Proposal, ProposalStatus
+    from voting.votes.models import LedgerEntry, Vote
 
     event = Event.objects.get(pk=event_id)
     pairs = set(Vote.objects.filter(event=event).values_list("attendee_id", "proposal_id"))
@@ -107,7 +112,7 @@ def read_outcome(event_id: int) -> dict:
     }
     recount = {pid: (c["dots"], c["voters"]) for pid, c in Vote.objects.filter(event=event).recount().items()}
     entries = list(LedgerEntry.objects.filter(event=event).order_by("id"))
-    replay = {pid: (c["dots"], c["voters"]) for pid, c in services.replay_ledger(entries).items()}
+    replay = {pid: (c["dots"], c["voters"]) for pid, c in vote_services.replay_ledger(entries).items()}
     # The proposal's count right after each vote: ledger rows of one proposal are written in
     # commit order (the vote's UPDATE of the proposal row holds its lock until commit).
     running: dict[int, int] = {}

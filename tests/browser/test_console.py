@@ -14,8 +14,10 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.support import call, screenshot, serious_accessibility_issues, watch_errors
-from voting import services
+from voting.events import services as event_services
 from voting.models import Event
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 
 def open_console(desktop, server, user, event, width=1440, height=900, *, feed=None):
@@ -98,11 +100,11 @@ def test_cancelling_a_confirmation_changes_nothing(transactional_db, server, des
 def test_voting_rules_lock_with_a_clear_message_once_dots_are_cast(transactional_db, server, desktop):
     organizer = factories.make_organizer()
     event = factories.make_event(organizer)
-    proposal = services.submit_proposal(event=event, author=None, title="Alpha")
+    proposal = proposal_services.submit_proposal(event=event, author=None, title="Alpha")
     page = open_console(desktop, server, organizer, event)
     expect(page.locator("#rules-locked")).to_be_hidden()
 
-    services.set_dots(attendee=factories.join(event)[0], proposal_id=proposal.pk, dots=1)
+    vote_services.set_dots(attendee=factories.join(event)[0], proposal_id=proposal.pk, dots=1)
 
     expect(page.locator("#rules-locked")).to_be_visible(timeout=5000)
     expect(page.get_by_label("Dots per attendee")).to_be_disabled()
@@ -115,7 +117,7 @@ def test_voting_rules_lock_with_a_clear_message_once_dots_are_cast(transactional
 def test_the_server_refusal_of_a_rule_change_is_shown_in_the_form(transactional_db, server, desktop):
     organizer = factories.make_organizer()
     event = factories.make_event(organizer)
-    proposal = services.submit_proposal(event=event, author=None, title="Alpha")
+    proposal = proposal_services.submit_proposal(event=event, author=None, title="Alpha")
     deaf = {"on": False}
 
     def feed(socket):  # lets the test hold back live updates, as a slow network would
@@ -125,7 +127,7 @@ def test_the_server_refusal_of_a_rule_change_is_shown_in_the_form(transactional_
     page = open_console(desktop, server, organizer, event, feed=feed)
     page.get_by_label("Dots per attendee").fill("7")
     deaf["on"] = True
-    services.set_dots(attendee=factories.join(event)[0], proposal_id=proposal.pk, dots=1)
+    vote_services.set_dots(attendee=factories.join(event)[0], proposal_id=proposal.pk, dots=1)
 
     page.get_by_role("button", name="Save settings").click()
 
@@ -142,8 +144,8 @@ def test_moderation_queue_approves_hides_and_edits(transactional_db, server, des
     organizer = factories.make_organizer()
     event = factories.make_event(organizer, moderation="pre")
     author = factories.join(event)[0]
-    waiting = services.submit_proposal(event=event, author=author, title="Pending idea")
-    spam = services.submit_proposal(event=event, author=author, title="Buy cheap watches")
+    waiting = proposal_services.submit_proposal(event=event, author=author, title="Pending idea")
+    spam = proposal_services.submit_proposal(event=event, author=author, title="Buy cheap watches")
     page = open_console(desktop, server, organizer, event)
     expect(page.locator('[data-count-for="pending"]')).to_have_text("2")
 
@@ -166,8 +168,8 @@ def test_moderation_queue_approves_hides_and_edits(transactional_db, server, des
 def test_merging_a_duplicate_previews_and_moves_the_votes(transactional_db, server, desktop):
     organizer = factories.make_organizer()
     event = factories.make_event(organizer)
-    original = services.submit_proposal(event=event, author=None, title="Rust for Pythonistas")
-    duplicate = services.submit_proposal(event=event, author=None, title="Rust for Python people")
+    original = proposal_services.submit_proposal(event=event, author=None, title="Rust for Pythonistas")
+    duplicate = proposal_services.submit_proposal(event=event, author=None, title="Rust for Python people")
     both, only_duplicate, only_original = (factories.join(event)[0] for _ in range(3))
     for attendee, proposal in [
         (both, original),
@@ -175,7 +177,7 @@ def test_merging_a_duplicate_previews_and_moves_the_votes(transactional_db, serv
         (only_duplicate, duplicate),
         (only_original, original),
     ]:
-        services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
+        vote_services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
     page = open_console(desktop, server, organizer, event)
 
     row(page, "Rust for Python people").get_by_role("button", name="Merge…").click()
@@ -214,7 +216,7 @@ def test_badges_are_generated_printed_and_reissued_at_the_help_desk(transactiona
     expect(page.locator("#badge-stats")).to_have_text("3 badges · 3 unused · 0 redeemed · 0 revoked")
     _, badges = call(server, "GET", f"/api/events/{event.slug}/badges", organizer=organizer)
     lost = badges[0]
-    services.join_event(event=event, code=lost["code"])  # the attendee used it, then lost the phone
+    event_services.join_event(event=event, code=lost["code"])  # the attendee used it, then lost the phone
 
     typed = "-".join(lost["code"][i : i + 4] for i in range(0, len(lost["code"]), 4)).lower()
     page.locator("#badge-code").fill(typed)
@@ -292,7 +294,7 @@ def test_hostile_titles_are_plain_text_in_the_console(transactional_db, server, 
     event = factories.make_event(organizer, moderation="pre")
     author = factories.join(event)[0]
     for title in HOSTILE:
-        services.submit_proposal(event=event, author=author, title=title, host_name='"><svg onload=alert(1)>')
+        proposal_services.submit_proposal(event=event, author=author, title=title, host_name='"><svg onload=alert(1)>')
     page = open_console(desktop, server, organizer, event)
     page.get_by_role("tab", name=re.compile("To approve")).click()
 
@@ -333,13 +335,13 @@ def test_console_screenshots(transactional_db, server, desktop, tmp_path):
     people = [factories.join(event)[0] for _ in range(24)]
     proposals = []
     for title, host, voters in TALKS:
-        proposal = services.submit_proposal(event=event, author=None, title=title, host_name=host)
+        proposal = proposal_services.submit_proposal(event=event, author=None, title=title, host_name=host)
         proposals.append(proposal)
         for attendee in (people[i] for i in voters):
-            services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
+            vote_services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
     for title in ("Coffee-break knitting circle", "Open mic: lightning demos"):
-        services.submit_proposal(event=event, author=people[0], title=title, host_name="Dee")
-    services.generate_badges(event=event, count=30)
+        proposal_services.submit_proposal(event=event, author=people[0], title=title, host_name="Dee")
+    event_services.generate_badges(event=event, count=30)
     page = open_console(desktop, server, organizer, event, 1440, 1000)
     expect(page.locator("#badge-stats")).to_have_text(re.compile("^30 badges"))
     expect(page.locator('[data-count-for="pending"]')).to_have_text("2")

@@ -9,8 +9,10 @@ from tests.browser.support import call, screenshot, serious_accessibility_issues
 from tests.browser.test_console import open_console
 from tests.browser.test_phone_live import running_schedule
 from tests.browser.test_stage import LIVE_MS, open_stage, vote
-from voting import live_services, services
+from voting.day import services as day_services
+from voting.events import services as event_services
 from voting.models import Room, ScheduledSession
+from voting.proposals import services as proposal_services
 
 
 def test_the_console_counts_connected_stages_and_warns_when_the_projector_drops(
@@ -57,9 +59,9 @@ def test_an_overflowing_room_is_moved_in_one_click_and_every_screen_follows(
         room=Room.objects.create(event=event, name="Attic", capacity=5)
     )
     for _ in range(3):
-        live_services.check_in(event=event, attendee=factories.join(event)[0], proposal_id=hints.pk)
+        day_services.check_in(event=event, attendee=factories.join(event)[0], proposal_id=hints.pk)
     Room.objects.filter(name="Room A").update(capacity=2)
-    services.update_event(event=event, changes={"stage_view": "now"})
+    event_services.update_event(event=event, changes={"stage_view": "now"})
     stage = open_stage(desktop, event, 1920, 1080)
     console = open_console(desktop, server, organizer, event)
 
@@ -82,9 +84,9 @@ def test_after_a_reveal_the_phase_card_leads_to_the_schedule_not_to_open_voting(
 ):
     organizer = factories.make_organizer()
     event = factories.make_event(organizer, tally_visibility="blind")
-    proposal = services.submit_proposal(event=event, author=None, title="Alpha")
+    proposal = proposal_services.submit_proposal(event=event, author=None, title="Alpha")
     vote(server, event, factories.join(event)[2], proposal)
-    services.update_event(event=event, changes={"voting_open": False})
+    event_services.update_event(event=event, changes={"voting_open": False})
     console = open_console(desktop, server, organizer, event)
     expect(console.locator("#next-step-text")).to_have_text("Next: reveal the results.")
     expect(console.locator("#btn-reveal")).to_have_class("btn btn-primary")

@@ -11,8 +11,9 @@ from tests import factories
 from tests.browser.support import screenshot, serious_accessibility_issues, watch_errors
 from tests.browser.test_phone import LIVE, open_phone
 from tests.browser.test_schedule_console import cell, signed_in
-from voting import hosts, services
 from voting.models import CoHost, Event, Room, ScheduledSession, Slot, Unavailability
+from voting.proposals import services as proposal_services
+from voting.schedule import hosts
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -75,9 +76,9 @@ def test_the_editor_flags_a_pinned_breach_and_shows_where_a_carried_session_may_
 ):
     event = factories.make_event(organizer, name="Sunday Unconf")
     host, _, _ = factories.join(event)
-    soldering = services.submit_proposal(event=event, author=host, title="Soldering for beginners")
-    phones = services.submit_proposal(event=event, author=host, title="Repairing phones")
-    other = services.submit_proposal(event=event, author=None, title="Gardening with sensors")
+    soldering = proposal_services.submit_proposal(event=event, author=host, title="Soldering for beginners")
+    phones = proposal_services.submit_proposal(event=event, author=host, title="Repairing phones")
+    other = proposal_services.submit_proposal(event=event, author=None, title="Gardening with sensors")
     hall = Room.objects.create(event=event, name="Main hall", capacity=120)
     nook = Room.objects.create(event=event, name="Nook", capacity=20)
     morning, noon = [
@@ -133,7 +134,7 @@ def test_the_editor_flags_a_pinned_breach_and_shows_where_a_carried_session_may_
 
 def test_the_stage_shows_times_in_the_event_zone_whatever_the_projector_laptop_says(server, desktop):
     event = factories.make_event(time_zone="Asia/Tokyo", voting_open=False)
-    [proposal] = [services.submit_proposal(event=event, author=None, title="Mapping the wifi")]
+    [proposal] = [proposal_services.submit_proposal(event=event, author=None, title="Mapping the wifi")]
     [slot] = tokyo_slots(event, 1)
     room = Room.objects.create(event=event, name="Main hall", capacity=100)
     ScheduledSession.objects.create(event=event, proposal=proposal, room=room, slot=slot)

@@ -14,9 +14,11 @@ from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from tests import factories
-from voting import services
-from voting.identity import ATTENDEE_COOKIE
+from voting.events import services as event_services
+from voting.events.identity import ATTENDEE_COOKIE
 from voting.models import Attendee, Proposal, Room, ScheduledSession, Slot, Vote
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 LIVE = 5000  # ms: how long a phone may take to show a change made elsewhere
 
@@ -70,7 +72,7 @@ def test_two_phones_join_by_qr_and_see_each_others_proposals_live(transactional_
 
 def test_typing_a_similar_title_offers_to_vote_for_the_existing_proposal(transactional_db, phone):
     event = factories.make_event()
-    existing = services.submit_proposal(event=event, author=None, title="Rust for Pythonistas")
+    existing = proposal_services.submit_proposal(event=event, author=None, title="Rust for Pythonistas")
     page = open_phone(phone, event)
     page.get_by_role("tab", name="Propose").click()
 
@@ -134,7 +136,7 @@ def test_live_ranking_reorders_the_list_as_votes_come_in(transactional_db, phone
     expect(page.locator("li.proposal").first).to_have_attribute("data-id", str(first.pk))
 
     someone, _client, _token = factories.join(event)
-    services.set_dots(attendee=someone, proposal_id=second.pk, dots=1)
+    vote_services.set_dots(attendee=someone, proposal_id=second.pk, dots=1)
 
     expect(page.locator("li.proposal").first).to_have_attribute("data-id", str(second.pk), timeout=LIVE)
     expect(page.locator("li.proposal .rank")).to_have_text(["1", ""])  # no dots is no rank
@@ -143,7 +145,7 @@ def test_live_ranking_reorders_the_list_as_votes_come_in(transactional_db, phone
 def test_blind_mode_keeps_every_count_out_of_the_page_until_results_are_revealed(transactional_db, phone):
     event = factories.make_event(tally_visibility="blind")
     proposals = [
-        services.submit_proposal(event=event, author=None, title=title)
+        proposal_services.submit_proposal(event=event, author=None, title=title)
         for title in ("Knitting circle", "Lightning talks", "Board games")
     ]
     voter = open_phone(phone, event)
@@ -156,7 +158,7 @@ def test_blind_mode_keeps_every_count_out_of_the_page_until_results_are_revealed
     expect(watcher.locator(".counts")).to_have_count(0)
     assert _digits_in_text_and_attributes(watcher.locator("#list")) == []
 
-    services.update_event(event=event, changes={"results_revealed": True})
+    event_services.update_event(event=event, changes={"results_revealed": True})
 
     expect(card_by_id(watcher, proposals[0]).locator(".counts")).to_have_text(
         "1 dot · 1 person", timeout=LIVE
@@ -226,7 +228,7 @@ def test_closing_voting_disables_the_buttons_and_says_why(transactional_db, phon
     page.get_by_role("button", name=re.compile("^Vote for")).first.click()
     expect(page.locator(".proposal-sync").first).to_have_text("Saved")
 
-    services.update_event(event=event, changes={"voting_open": False})
+    event_services.update_event(event=event, changes={"voting_open": False})
 
     expect(page.locator("#reason")).to_have_text("Voting is closed.", timeout=LIVE)
     for button in page.locator(".dot-toggle").all():
@@ -299,12 +301,12 @@ def publish_schedule(event, proposals):
         (proposals[2], big, later),
     ]:
         ScheduledSession.objects.create(event=event, proposal=proposal, room=room, slot=slot)
-    services.update_event(event=event, changes={"schedule_published": True, "voting_open": False})
+    event_services.update_event(event=event, changes={"schedule_published": True, "voting_open": False})
 
 
 def test_a_german_phone_gets_the_page_in_german(transactional_db, phone):
     event = factories.make_event(voting_open=True)
-    services.submit_proposal(event=event, author=None, title="Rust für Pythonistas")
+    proposal_services.submit_proposal(event=event, author=None, title="Rust für Pythonistas")
     page = open_phone(phone, event, locale="de-DE")
 
     expect(page.locator("html")).to_have_attribute("lang", "de")

@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.test_phone import card_by_id, open_phone, publish_schedule
-from voting import services
+from voting.events import services as event_services
+from voting.proposals import services as proposal_services
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -43,7 +44,7 @@ def test_home_and_join_pages_have_no_serious_accessibility_issue(phone, organize
 def test_event_page_tabs_have_no_serious_accessibility_issue(phone, desktop):
     event = factories.make_event(votes_per_attendee=2)
     proposals = [
-        services.submit_proposal(
+        proposal_services.submit_proposal(
             event=event, author=None, title=title, host_name="Sam", description="Bring ideas."
         )
         for title in ("Async Django", "Testing with Postgres", "Type hints")
@@ -83,7 +84,7 @@ def test_stepper_and_closed_voting_have_no_serious_accessibility_issue(phone):
     page = open_phone(phone, event)
     page.get_by_role("button", name=re.compile("^Add a dot to")).first.click()
     expect(page.locator(".proposal-sync").first).to_have_text("Saved")
-    services.update_event(event=event, changes={"voting_open": False})
+    event_services.update_event(event=event, changes={"voting_open": False})
     expect(page.locator("#reason")).to_have_text("Voting is closed.", timeout=5000)
     vote = blocking_violations(page)
 

@@ -10,8 +10,10 @@ from playwright.sync_api import expect
 from tests import factories
 from tests.browser.support import screenshot, serious_accessibility_issues
 from tests.browser.test_phone import LIVE, _no_script_errors, card_by_id, open_phone  # noqa: F401
-from voting import services
+from voting.events import services as event_services
 from voting.models import NoteRevision, Room, ScheduledSession, Slot, Star
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 PHONE_390 = {"viewport": {"width": 390, "height": 844}}
 
@@ -36,7 +38,7 @@ def test_the_list_holds_still_under_the_finger_and_offers_the_new_ranking(transa
     page.mouse.wheel(0, 1)  # the user starts scrolling: from here on the order holds
     for _ in range(2):
         someone = factories.join(event)[0]
-        services.set_dots(attendee=someone, proposal_id=third.pk, dots=1)
+        vote_services.set_dots(attendee=someone, proposal_id=third.pk, dots=1)
 
     expect(page.get_by_role("button", name="New ranking — tap to update")).to_be_visible(timeout=LIVE)
     expect(card_by_id(page, third).locator(".rank")).to_have_text("1")
@@ -51,7 +53,7 @@ def test_equal_dots_and_voters_are_shown_as_a_tie(transactional_db, phone):
     event = factories.make_event()
     a, b, c = factories.make_proposals(event, 3)
     for proposal in (a, b):
-        services.set_dots(attendee=factories.join(event)[0], proposal_id=proposal.pk, dots=1)
+        vote_services.set_dots(attendee=factories.join(event)[0], proposal_id=proposal.pk, dots=1)
 
     page = open_phone(phone, event, **PHONE_390)
 
@@ -61,7 +63,7 @@ def test_equal_dots_and_voters_are_shown_as_a_tie(transactional_db, phone):
 
 def test_a_merged_proposal_says_where_it_went_and_fits_the_screen(transactional_db, phone):
     event = factories.make_event()
-    target = services.submit_proposal(event=event, author=None, title="Rust for Pythonistas, an introduction")
+    target = proposal_services.submit_proposal(event=event, author=None, title="Rust for Pythonistas, an introduction")
     page = open_phone(phone, event, **PHONE_390)
     page.get_by_role("tab", name="Propose").click()
     page.get_by_label("Title").fill("Rust for Python people who want to go faster without leaving Python")
@@ -69,7 +71,7 @@ def test_a_merged_proposal_says_where_it_went_and_fits_the_screen(transactional_
     expect(page.locator("#own .own-title")).to_have_count(1)
     mine = event.proposals.exclude(pk=target.pk).get()
 
-    services.merge_proposals(source=mine, target=target)
+    proposal_services.merge_proposals(source=mine, target=target)
 
     merged = page.locator("#own .own.is-merged")
     expect(merged.locator(".own-merged")).to_have_text(
@@ -128,10 +130,10 @@ def running_schedule(event):
     ]
     proposals = []
     for title, room, slot in titles:
-        proposal = services.submit_proposal(event=event, author=None, title=title, host_name="Someone")
+        proposal = proposal_services.submit_proposal(event=event, author=None, title=title, host_name="Someone")
         ScheduledSession.objects.create(event=event, proposal=proposal, room=room, slot=slot)
         proposals.append(proposal)
-    services.update_event(event=event, changes={"voting_open": False, "schedule_published": True})
+    event_services.update_event(event=event, changes={"voting_open": False, "schedule_published": True})
     return proposals
 
 

@@ -12,8 +12,8 @@ from tests.browser.test_phone import (  # noqa: F401 (autouse fixtures)
     open_phone,
     publish_schedule,
 )
-from voting import services
 from voting.models import Proposal
+from voting.proposals import services as proposal_services
 
 
 def test_author_edits_and_withdraws_their_proposal(transactional_db, phone):
@@ -43,7 +43,7 @@ def test_author_edits_and_withdraws_their_proposal(transactional_db, phone):
 def test_my_schedule_lists_my_picks_with_room_and_time_and_flags_a_clash(transactional_db, phone):
     event = factories.make_event()
     proposals = [
-        services.submit_proposal(event=event, author=None, title=title)
+        proposal_services.submit_proposal(event=event, author=None, title=title)
         for title in ("Async Django", "Testing with Postgres", "Type hints")
     ]
     page = open_phone(phone, event)
@@ -82,7 +82,7 @@ def test_a_proposal_awaiting_approval_shows_as_mine_and_joins_the_list_once_appr
     expect(page.locator("#toast")).to_have_text("Sent! It appears once an organizer approves it.")
     expect(page.locator("#own .own")).to_have_text(re.compile("Lightning talks.*Waiting for approval"))
     proposal = Proposal.objects.get()
-    services.edit_proposal(proposal=proposal, changes={"status": "published"}, by_organizer=True)
+    proposal_services.edit_proposal(proposal=proposal, changes={"status": "published"}, by_organizer=True)
 
     expect(page.locator("#own .own")).to_have_text(re.compile("Lightning talks.*On the list"), timeout=LIVE)
     page.get_by_role("tab", name="Vote").click()

@@ -12,7 +12,7 @@ from tests.browser.test_phone import (  # noqa: F401 (autouse fixtures)
     card_by_id,
     open_phone,
 )
-from voting import services
+from voting.events import services as event_services
 from voting.models import Vote
 
 
@@ -53,7 +53,7 @@ def test_an_offline_vote_refused_on_replay_says_why_and_corrects_the_meter(trans
     page.get_by_role("button", name=re.compile("^Vote for")).click()
     expect(page.locator(".proposal-sync")).to_have_text("Pending: will be sent when you are back online")
     expect(page.locator("#meter-text")).to_have_text("4 of 5 dots left")
-    services.update_event(event=event, changes={"voting_open": False})
+    event_services.update_event(event=event, changes={"voting_open": False})
 
     page.context.set_offline(False)
 
@@ -65,7 +65,7 @@ def test_an_offline_vote_refused_on_replay_says_why_and_corrects_the_meter(trans
 
 def test_a_phone_whose_badge_moved_to_another_phone_is_told_it_was_signed_out(transactional_db, phone):
     event = factories.make_event(identity_mode="badge")
-    (badge,) = services.generate_badges(event=event, count=1)
+    (badge,) = event_services.generate_badges(event=event, count=1)
     (proposal,) = factories.make_proposals(event, 1)
     old = phone()
     old.goto(f"/e/{event.slug}/join?code={badge.code}")  # the badge's QR code: one tap to join

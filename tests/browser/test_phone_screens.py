@@ -13,7 +13,8 @@ from playwright.sync_api import expect
 from tests import factories
 from tests.browser.support import screenshot
 from tests.browser.test_phone import card_by_id, open_phone, publish_schedule
-from voting import services
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 SESSIONS = [
     ("Rust for Pythonistas", "Ana", "PyO3 and maturin, hands on. Bring a laptop with Rust installed."),
@@ -39,13 +40,13 @@ def test_main_phone_screens(transactional_db, phone, shots):
         name="PyCon Unconference 2026", voting_closes_at=timezone.now() + timedelta(minutes=12, seconds=30)
     )
     proposals = [
-        services.submit_proposal(event=event, author=None, title=title, host_name=host, description=text)
+        proposal_services.submit_proposal(event=event, author=None, title=title, host_name=host, description=text)
         for title, host, text in SESSIONS
     ]
     for dots in ([0, 1, 2, 3], [1, 3], [0, 1, 4], [1], [1, 2]):
         attendee, _client, _token = factories.join(event)
         for index in dots:
-            services.set_dots(attendee=attendee, proposal_id=proposals[index].pk, dots=1)
+            vote_services.set_dots(attendee=attendee, proposal_id=proposals[index].pk, dots=1)
 
     joining = phone()
     joining.goto(f"/e/{event.slug}/join")

@@ -14,8 +14,10 @@ from tests import factories
 from tests.browser.support import call
 from tests.browser.test_console import open_console
 from tests.browser.test_phone import card_by_id, open_phone
-from voting import rounds, services
+from voting.events import rounds
+from voting.events import services as event_services
 from voting.models import Event, Room, Round, ScheduledSession, Slot
+from voting.proposals import services as proposal_services
 
 LIVE = 5000  # ms: how long a screen may take to show a change made elsewhere
 
@@ -39,7 +41,7 @@ def test_organizer_starts_round_two_and_a_phone_gets_its_budget_back(
     for proposal in (chosen, other):
         card_by_id(voter, proposal).get_by_role("button", name=re.compile("^Vote for")).click()
     expect(voter.locator("#meter-text")).to_have_text("0 of 2 dots left")
-    services.update_event(event=event, changes={"voting_open": False})
+    event_services.update_event(event=event, changes={"voting_open": False})
     _round_one_scheduled(event, chosen)
 
     console = open_console(desktop, server, organizer, event)
@@ -113,7 +115,7 @@ def test_schedule_console_adds_slots_to_a_round_and_shows_earlier_rounds_read_on
 ):
     organizer = factories.make_organizer()
     event = factories.make_event(organizer, name="Two-day unconf")
-    chosen = services.submit_proposal(event=event, author=None, title="Old <b>session</b>")
+    chosen = proposal_services.submit_proposal(event=event, author=None, title="Old <b>session</b>")
     _round_one_scheduled(event, chosen)
     day_two = rounds.create_round(event=event, name="Day 2")
     rounds.start_round(event=event, round_id=day_two.pk)

@@ -12,8 +12,9 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.support import screenshot, serious_accessibility_issues
-from voting import services
 from voting.models import Room, ScheduledSession, Slot
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -51,7 +52,7 @@ def scene(organizer):
         "Postgres locking",
         "Gardening with sensors",
     ]
-    proposals = [services.submit_proposal(event=event, author=None, title=title) for title in titles]
+    proposals = [proposal_services.submit_proposal(event=event, author=None, title=title) for title in titles]
     rust, django_, hostile, forms, postgres, garden = proposals
     ballots = [
         [rust, django_, postgres],
@@ -66,7 +67,7 @@ def scene(organizer):
     for ballot in ballots:
         attendee, _, _ = factories.join(event)
         for proposal in ballot:
-            services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
+            vote_services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
     Room.objects.create(event=event, name="Main hall", capacity=120)
     Slot.objects.create(
         event=event,
@@ -241,13 +242,13 @@ def test_clashes_are_listed_under_their_slot_and_flag_the_sessions_involved(
     server, desktop, organizer, tmp_path
 ):
     event = factories.make_event(organizer, name="PyCon Unconference · Sunday")
-    proposals = [services.submit_proposal(event=event, author=None, title=title) for title in TALKS]
+    proposals = [proposal_services.submit_proposal(event=event, author=None, title=title) for title in TALKS]
     rng = random.Random(7)
     popularity = [12, 11, 9, 8, 3, 7, 6, 5, 6, 4, 2, 1]
     for _ in range(36):
         attendee, _, _ = factories.join(event)
         for proposal in set(rng.choices(proposals, weights=popularity, k=4)):
-            services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
+            vote_services.set_dots(attendee=attendee, proposal_id=proposal.pk, dots=1)
     for name, capacity in (("Main hall", 120), ("Workshop room", 14), ("Library", 8)):
         Room.objects.create(event=event, name=name, capacity=capacity)
     for hour, label in ((10, "Morning"), (11, "Late morning"), (14, "Afternoon")):

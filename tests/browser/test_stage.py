@@ -20,8 +20,10 @@ from playwright.sync_api import expect
 from tests import factories
 from tests.browser.support import call, screenshot, serious_accessibility_issues, watch_errors
 from tests.live import DaphneServer
-from voting import services
+from voting.events import services as event_services
 from voting.models import Event, Proposal, Room, ScheduledSession, Slot, Vote
+from voting.proposals import services as proposal_services
+from voting.votes import services as vote_services
 
 LIVE_MS = 2000  # the board must show a vote within this time
 
@@ -124,7 +126,7 @@ def test_organizer_creates_an_event_and_a_phone_joins_by_the_stage_qr_code(
 def test_votes_from_several_attendees_reorder_the_bars_within_two_seconds(transactional_db, server, desktop):
     event = factories.make_event()
     a, b, c = (
-        services.submit_proposal(event=event, author=None, title=title)
+        proposal_services.submit_proposal(event=event, author=None, title=title)
         for title in ("Alpha", "Bravo", "Charlie")
     )
     tokens = [factories.join(event)[2] for _ in range(4)]
@@ -145,7 +147,7 @@ def test_votes_from_several_attendees_reorder_the_bars_within_two_seconds(transa
 
 def test_taking_dots_back_moves_the_bars_back(transactional_db, server, desktop):
     event = factories.make_event()
-    a, b = (services.submit_proposal(event=event, author=None, title=t) for t in ("Alpha", "Bravo"))
+    a, b = (proposal_services.submit_proposal(event=event, author=None, title=t) for t in ("Alpha", "Bravo"))
     token = factories.join(event)[2]
     vote(server, event, token, b)
     stage = open_stage(desktop, event)
@@ -164,7 +166,7 @@ def test_blind_stage_shows_only_participation_until_the_reveal(transactional_db,
     organizer = factories.make_organizer()
     event = factories.make_event(organizer, tally_visibility="blind")
     a, b, c = (
-        services.submit_proposal(event=event, author=None, title=t) for t in ("Alpha", "Bravo", "Charlie")
+        proposal_services.submit_proposal(event=event, author=None, title=t) for t in ("Alpha", "Bravo", "Charlie")
     )
     tokens = [factories.join(event)[2] for _ in range(4)]
     stage = open_stage(desktop, event)
@@ -204,7 +206,7 @@ def test_blind_stage_opened_by_a_signed_in_organizer_still_shows_no_counts(trans
     # Organizers open the stage from their console, so its socket gets the organizers' counts.
     organizer = factories.make_organizer()
     event = factories.make_event(organizer, tally_visibility="blind")
-    alpha = services.submit_proposal(event=event, author=None, title="Alpha")
+    alpha = proposal_services.submit_proposal(event=event, author=None, title="Alpha")
     token = factories.join(event)[2]
     client = Client()
     client.force_login(organizer)
@@ -236,7 +238,7 @@ HOSTILE = [
 def test_hostile_titles_are_plain_text_on_the_stage(transactional_db, server, desktop):
     event = factories.make_event()
     proposals = [
-        services.submit_proposal(event=event, author=None, title=title, host_name="<b>host</b>")
+        proposal_services.submit_proposal(event=event, author=None, title=title, host_name="<b>host</b>")
         for title in HOSTILE
     ]
     token = factories.join(event)[2]
@@ -265,7 +267,7 @@ def test_stage_fits_the_projector_without_scrollbars(transactional_db, server, d
     event = factories.make_event()
     titles = [f"Session {n} about something interesting" for n in range(14)] + ["A" * 120]
     for title in titles:
-        services.submit_proposal(event=event, author=None, title=title, host_name="Someone with a long name")
+        proposal_services.submit_proposal(event=event, author=None, title=title, host_name="Someone with a long name")
 
     stage = open_stage(desktop, event, *size)
     expect(stage.locator("#ranking .row")).to_have_count(7)
@@ -280,7 +282,7 @@ def test_stage_fits_the_projector_without_scrollbars(transactional_db, server, d
 
 def test_stage_says_it_is_reconnecting_and_resyncs_after_the_server_comes_back(transactional_db, desktop):
     event = factories.make_event()
-    alpha = services.submit_proposal(event=event, author=None, title="Alpha")
+    alpha = proposal_services.submit_proposal(event=event, author=None, title="Alpha")
     attendee = factories.join(event)[0]
     own = DaphneServer().start()
     try:
@@ -292,7 +294,7 @@ def test_stage_says_it_is_reconnecting_and_resyncs_after_the_server_comes_back(t
         expect(stage.locator("#connection")).to_have_attribute("data-state", "reconnecting")
         expect(stage.locator("body")).to_have_class(re.compile("is-offline"), timeout=5000)
         expect(stage.locator("#connection-text")).to_have_text("Reconnecting…")
-        services.set_dots(attendee=attendee, proposal_id=alpha.pk, dots=1)  # while the board is cut off
+        vote_services.set_dots(attendee=attendee, proposal_id=alpha.pk, dots=1)  # while the board is cut off
         own.start()
 
         # Backoff with jitter: the retries after a restart can be several seconds apart.
@@ -307,7 +309,7 @@ def test_countdown_runs_from_server_time_and_closes_the_board_at_the_deadline(
     transactional_db, server, desktop
 ):
     event = factories.make_event(voting_closes_at=timezone.now() + timedelta(seconds=3))
-    services.submit_proposal(event=event, author=None, title="Alpha")
+    proposal_services.submit_proposal(event=event, author=None, title="Alpha")
 
     stage = open_stage(desktop, event)
 
@@ -353,7 +355,7 @@ TALKS = [
 
 def _crowd(event, votes_per_person: int, people: int, seed: int = 7) -> list[Proposal]:
     proposals = [
-        services.submit_proposal(event=event, author=None, title=title, host_name=host)
+        proposal_services.submit_proposal(event=event, author=None, title=title, host_name=host)
         for title, host in TALKS
     ]
     rng = random.Random(seed)
@@ -364,7 +366,7 @@ def _crowd(event, votes_per_person: int, people: int, seed: int = 7) -> list[Pro
         while len(chosen) < votes_per_person:
             chosen.add(rng.choices(range(len(proposals)), weights)[0])
         for index in chosen:
-            services.set_dots(attendee=attendee, proposal_id=proposals[index].pk, dots=1)
+            vote_services.set_dots(attendee=attendee, proposal_id=proposals[index].pk, dots=1)
     for _ in range(people // 4):
         factories.join(event)  # joined, not voted yet
     return proposals
@@ -393,7 +395,7 @@ def test_stage_screenshots_of_every_phase(transactional_db, server, desktop, tmp
     screenshot(stage, "stage-blind", tmp_path)
     assert serious_accessibility_issues(stage) == []
 
-    services.update_event(event=blind, changes={"voting_open": False})
+    event_services.update_event(event=blind, changes={"voting_open": False})
     # Two rooms × two slots: the top four get a room, the results draw the cut line under them.
     for name in ("Main hall", "Room A"):
         Room.objects.create(event=blind, name=name, capacity=100)
@@ -412,7 +414,7 @@ def test_stage_screenshots_of_every_phase(transactional_db, server, desktop, tmp
 
     scheduled = factories.make_event(organizer, name="PyCon Unconference 2026")
     proposals = _crowd(scheduled, 3, 12)
-    services.update_event(event=scheduled, changes={"voting_open": False})
+    event_services.update_event(event=scheduled, changes={"voting_open": False})
     rooms = [
         Room.objects.create(event=scheduled, name=n, capacity=c)
         for n, c in (("Main hall", 300), ("Room A", 60), ("Room B", 40))

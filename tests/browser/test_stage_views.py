@@ -12,8 +12,9 @@ from playwright.sync_api import expect
 from tests import factories
 from tests.browser.support import call, serious_accessibility_issues
 from tests.browser.test_stage import LIVE_MS, board, no_scrollbars, open_stage, vote
-from voting import services
+from voting.events import services as event_services
 from voting.models import Event, Room, ScheduledSession, Slot
+from voting.proposals import services as proposal_services
 
 SMALL_TEXT_JS = """() => {
   const small = [];
@@ -68,7 +69,7 @@ def scheduled_event(organizer, *, running=True, **fields):
     ]
     sessions = []
     for index, (title, host) in enumerate(titles):
-        proposal = services.submit_proposal(event=event, author=None, title=title, host_name=host)
+        proposal = proposal_services.submit_proposal(event=event, author=None, title=title, host_name=host)
         ScheduledSession.objects.create(
             event=event, proposal=proposal, room=rooms[index % 3], slot=slots[index // 3]
         )
@@ -85,9 +86,9 @@ def test_every_view_and_state_is_readable_from_the_back_row(transactional_db, se
 
     fresh = factories.make_event(organizer, name="Fresh event")
     for title in ("Alpha", "Bravo", "Charlie"):
-        services.submit_proposal(event=fresh, author=None, title=title, host_name="Someone")
+        proposal_services.submit_proposal(event=fresh, author=None, title=title, host_name="Someone")
     factories.join(fresh)
-    services.update_event(event=fresh, changes={"voting_open": True})
+    event_services.update_event(event=fresh, changes={"voting_open": True})
     Event.objects.filter(pk=fresh.pk).update(stage_view="ranking")
     stage = open_stage(desktop, fresh, 1920, 1080)
     expect(stage.locator("#ranking .row")).to_have_count(3)
@@ -95,7 +96,7 @@ def test_every_view_and_state_is_readable_from_the_back_row(transactional_db, se
     assert_readable(stage)  # the #1 row of a fresh event
 
     blind = factories.make_event(organizer, tally_visibility="blind")
-    services.submit_proposal(event=blind, author=None, title="Hidden counts")
+    proposal_services.submit_proposal(event=blind, author=None, title="Hidden counts")
     token = factories.join(blind)[2]
     stage = open_stage(desktop, blind, 1920, 1080)
     vote(server, blind, token, blind.proposals.get())
@@ -124,7 +125,7 @@ def test_results_draw_the_cut_line_and_show_ties_as_ties(transactional_db, serve
     organizer = factories.make_organizer()
     event = factories.make_event(organizer)
     a, b, c, d = (
-        services.submit_proposal(event=event, author=None, title=title)
+        proposal_services.submit_proposal(event=event, author=None, title=title)
         for title in ("Alpha", "Bravo", "Charlie", "Delta")
     )
     Room.objects.create(event=event, name="Hall", capacity=50)
@@ -189,7 +190,7 @@ def test_now_and_next_show_countdown_hosts_rooms_and_directions(transactional_db
 def test_organizers_switch_the_stage_to_an_announcement_and_back(transactional_db, server, desktop):
     organizer = factories.make_organizer()
     event = factories.make_event(organizer)
-    services.submit_proposal(event=event, author=None, title="<script>window.__pwned=1</script>")
+    proposal_services.submit_proposal(event=event, author=None, title="<script>window.__pwned=1</script>")
     stage = open_stage(desktop, event, 1920, 1080)
     expect(stage.locator("#join-qr")).to_be_visible()
 
@@ -207,7 +208,7 @@ def test_organizers_switch_the_stage_to_an_announcement_and_back(transactional_d
 def test_after_voting_the_side_panel_no_longer_asks_to_propose_and_vote(transactional_db, server, desktop):
     organizer = factories.make_organizer()
     event = factories.make_event(organizer)
-    proposal = services.submit_proposal(event=event, author=None, title="Alpha")
+    proposal = proposal_services.submit_proposal(event=event, author=None, title="Alpha")
     vote(server, event, factories.join(event)[2], proposal)
     stage = open_stage(desktop, event, 1920, 1080)
     expect(stage.locator("#join-scan")).to_have_text("Scan to propose and vote")

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             name='Attendee',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voting.models.new_public_id, max_length=24, unique=True)),
+                ('public_id', models.CharField(default=voting.events.models.new_public_id, max_length=24, unique=True)),
                 ('token_hash', models.CharField(blank=True, db_index=True, max_length=64)),
                 ('display_name', models.CharField(blank=True, max_length=80)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

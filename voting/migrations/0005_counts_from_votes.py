@@ -4,13 +4,13 @@
    on `voting_vote` and by nothing else: the vote function, refunds and merges only write
    vote rows. On PostgreSQL a direct write of a counter is refused (pg_trigger_depth() = 0);
    on SQLite one that does not come with exactly one step of `tally_revision` is. The model
-   never writes them back either (voting.models.DatabaseMaintained).
+   never writes them back either (voting.core.models.DatabaseMaintained).
 2. **Revisions.** Every row the live state shows counts its own changes: a proposal's
    `revision` (edits, status) and `tally_revision` (its counters), an attendee's `revision`
    (token: participation), the event's `revision` (settings; rooms, slots and sessions touch
    it). A row that is deleted hands its count to the event. Each is monotone and committed in
    order per row, so their sum, read in one snapshot, rises with every committed change and
-   is equal only for equal states: the feed's version (voting.snapshots.state_clock).
+   is equal only for equal states: the feed's version (voting.feed.snapshots.state_clock).
 3. **Data.** Dots stranded on proposals that are not published (sent back to pending before
    this release) go back to their voters with a ledger row each, and every counter is
    recounted from the vote rows.
@@ -238,7 +238,7 @@ def create_triggers(apps, schema_editor):
         schema_editor.execute(PG_TRIGGERS)
         schema_editor.execute(PG_SET_DOTS)
         schema_editor.execute("DROP SEQUENCE IF EXISTS voting_state_version")
-    # SQLite: the same triggers are voting.sqlite_triggers, created after every migrate.
+    # SQLite: the same triggers are voting.votes.sqlite_triggers, created after every migrate.
 
 
 def drop_triggers(apps, schema_editor):

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='event',
             name='time_zone',
-            field=models.CharField(default=voting.models.default_time_zone, max_length=64),
+            field=models.CharField(default=voting.events.models.default_time_zone, max_length=64),
         ),
         migrations.AddField(
             model_name='proposal',

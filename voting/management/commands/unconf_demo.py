@@ -5,8 +5,9 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from voting import services
-from voting.models import Event
+from voting.events import services as event_services
+from voting.events.models import Event
+from voting.proposals import services as proposal_services
 
 SAMPLE_PROPOSALS = [
     ("Serving LLMs on a budget", "What actually worked for us below 1k USD a month.", "Priya"),
@@ -32,11 +33,11 @@ class Command(BaseCommand):
             organizer = User.objects.create_superuser("organizer", "organizer@localhost", password)
         event = Event.objects.filter(slug=slug).first()
         if event is None:
-            event = services.create_event(
+            event = event_services.create_event(
                 creator=organizer, slug=slug, name="Demo Unconference", voting_open=True
             )
             for title, description, host in SAMPLE_PROPOSALS:
-                services.submit_proposal(
+                proposal_services.submit_proposal(
                     event=event, author=None, title=title, description=description, host_name=host
                 )
         base = base_url.rstrip("/")

@@ -1,0 +1,1 @@
+"""The live feed: versioned snapshots and tallies, coalesced and fanned out to every socket."""

@@ -1,0 +1,1 @@
+"""Proposals: submitting, editing, moderating, merging, and the one ranking rule."""
