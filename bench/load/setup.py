@@ -14,8 +14,6 @@ from urllib.parse import urlsplit
 
 import psycopg2
 
-from voting.votes import services as vote_services
-
 from .procs import ROOT
 
 
@@ -100,6 +98,7 @@ def read_outcome(event_id: int) -> dict:
     from voting.events.models import Event
     from voting.feed import snapshots
     from voting.proposals.models import Proposal, ProposalStatus
+    from voting.votes import services as vote_services
     from voting.votes.models import LedgerEntry, Vote
 
     event = Event.objects.get(pk=event_id)
