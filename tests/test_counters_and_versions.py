@@ -1,7 +1,11 @@
 """The database is the one writer of the counters, and a version names one state."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -149,6 +153,38 @@ def test_two_builders_around_one_commit_never_give_a_higher_version_older_counts
         )
     else:
         assert built[older]["version"] < built[newer]["version"]
+
+
+def test_two_processes_building_around_one_commit_never_give_a_higher_version_older_counts(event):
+    """The same race across processes, as two Daphnes meet it: process A reads the state and is
+    held, a vote commits, this process builds its tally, then A finishes. A's message shows the
+    older count, so it must carry the lower version."""
+    [proposal] = factories.make_proposals(event, 1)
+    _, client, _ = factories.join(event)
+    db = connection.settings_dict
+    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    env.pop("UNCONF_TEST_DB_NAME", None)
+    builder_a = subprocess.Popen(
+        [sys.executable, "-m", "tests.tally_builder", str(event.pk)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert builder_a.stdout.readline().strip() == "read"  # A holds a snapshot from before the vote
+        vote(client, event, proposal, 1)
+        built_b = messages.build_message(event.pk, messages.TALLY)
+        out, _ = builder_a.communicate("go\n", timeout=60)
+    finally:
+        if builder_a.poll() is None:
+            builder_a.kill()
+    built_a = json.loads(out)
+
+    pid = str(proposal.pk)
+    assert (counts_of(built_a)[pid]["dots"], counts_of(built_b)[pid]["dots"]) == (0, 1)
+    assert built_a["version"] < built_b["version"]
 
 
 def test_every_change_of_what_the_feed_shows_raises_the_version(event, org_client):
