@@ -1,6 +1,6 @@
 """The stage at 1920×1080 as the back row of an 800-seat hall sees it (contract 2, 4, 5.2):
-no text under 24 px and no serious accessibility issue in any view or state, results with
-the cut line and ties, now/next with countdown, hosts, rooms and directions, the views the
+no text under 28 px (the contract says 24) and no serious accessibility issue in any view or
+state, results with the cut line and ties, now/next with countdown, hosts, rooms and directions, the views the
 organizers choose, and a side panel that fits the phase."""
 
 import re
@@ -16,6 +16,7 @@ from voting.events import services as event_services
 from voting.models import Event, Room, ScheduledSession, Slot
 from voting.proposals import services as proposal_services
 
+# The stage's own floor, 2.6u = 28 px at 1920x1080 (stage.css --small), above the contract's 24 px.
 SMALL_TEXT_JS = """() => {
   const small = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -26,7 +27,7 @@ SMALL_TEXT_JS = """() => {
     const style = getComputedStyle(owner);
     if (style.visibility === "hidden" || Number(style.opacity) === 0) continue;
     const size = parseFloat(style.fontSize);
-    if (size < 24) small.push(`${owner.id || owner.className}: ${size}px "${node.textContent.trim().slice(0, 30)}"`);
+    if (size < 28) small.push(`${owner.id || owner.className}: ${size}px "${node.textContent.trim().slice(0, 30)}"`);
   }
   return small;
 }"""
