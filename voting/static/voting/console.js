@@ -4,7 +4,7 @@
 import { el, reconcile, setText } from "./dom.js";
 import { fill, pageStrings, plurals } from "./i18n.js";
 import { connectFeed } from "./feed.js";
-import { api } from "./console_api.js";
+import { api } from "./api.js";
 import { createLiveConsole } from "./console-live.js";
 import { createRoundsConsole } from "./console-rounds.js";
 import { byRank, isTied, rankNumbers } from "./rank.js";

@@ -1,5 +1,5 @@
 // The organizer's start page: create an event through POST /api/events, then open its console.
-import { api } from "./console_api.js";
+import { api } from "./api.js";
 
 const submit = document.querySelector("#event-form button[type=submit]");
 // Both labels come translated from the template (data-busy-label and the button's own text).

@@ -1,6 +1,6 @@
 // Hosting on the phone: redeem a co-host link (?cohost=CODE), invite a co-host to my own
 // proposal, and tick the slots in which I can't host. Times in the event's zone.
-import { ApiError } from "./phone-api.js";
+import { ApiError } from "./api.js";
 import { $, el, fill } from "./phone-dom.js";
 
 export function startHosting(app) {

@@ -4,7 +4,7 @@
 // Attendee text only ever goes in through textContent.
 
 import { timeText } from "./dom.js";
-import { ApiError } from "./phone-api.js";
+import { ApiError } from "./api.js";
 import { $, el, fill } from "./phone-dom.js";
 
 export function createLive(app) {

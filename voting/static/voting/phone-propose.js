@@ -1,7 +1,7 @@
 // Proposing: the form (new or edit), near-duplicate hints while typing the title, and the
 // attendee's own proposals with edit and withdraw.
 
-import { ApiError, NetworkError } from "./phone-api.js";
+import { ApiError, NetworkError } from "./api.js";
 import { $, chars, el, fill, fillNodes } from "./phone-dom.js";
 
 const HOST_KEY = "unconf:host-name";

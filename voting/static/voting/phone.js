@@ -3,7 +3,7 @@
 // Attendee text is only ever written with textContent; no markup is built from strings.
 
 import { connectFeed } from "./feed.js";
-import { ApiError, createApi } from "./phone-api.js";
+import { ApiError, eventApi } from "./api.js";
 import { useEventTimeZone } from "./dom.js";
 import { $, el, fill } from "./phone-dom.js";
 import { createList } from "./phone-list.js";
@@ -20,7 +20,8 @@ const STATE_KEY = `unconf:${SLUG}:state`;
 const HTTP_FALLBACK_MS = 6000;
 const POLL_MS = 20000;
 
-const api = createApi(SLUG, DATA.csrf_cookie);
+// Without an answer in 12 s a request counts as lost (the vote queue retries it).
+const api = eventApi(SLUG, { timeout: 12000, csrfCookie: DATA.csrf_cookie });
 
 function byId(proposals) {
   return new Map(proposals.map((p) => [String(p.id), p]));

@@ -3,7 +3,7 @@
 // live feed keeps the page in step with other organizers and with votes still coming in.
 // Attendee text (titles, explanations) is only ever set as text, never as markup.
 
-import { api } from "./console_api.js";
+import { api } from "./api.js";
 import { connectFeed } from "./feed.js";
 import { fill, pageStrings, plurals } from "./i18n.js";
 
