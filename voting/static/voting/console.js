@@ -1,7 +1,7 @@
 // The organizer console: phases, live counts, moderation, merge, badges, co-organizers.
 // State arrives from the live feed (organizer sockets always get counts); every action is one
 // API call. Attendee text only ever goes in through textContent.
-import { el, reconcile, setText } from "./dom.js";
+import { $, el, reconcile, setText } from "./dom.js";
 import { fill, pageStrings, plurals } from "./i18n.js";
 import { connectFeed } from "./feed.js";
 import { api } from "./api.js";
@@ -107,7 +107,6 @@ const TOAST_MS = 4500;
 const page = JSON.parse(document.getElementById("console-data").textContent);
 const slug = page.slug;
 const base = `/api/events/${encodeURIComponent(slug)}`;
-const $ = (id) => document.getElementById(id);
 
 const state = {
   event: page.event,

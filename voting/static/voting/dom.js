@@ -1,15 +1,56 @@
-// Tiny DOM helpers shared by the stage and the organizer pages. Text only: attendee strings
-// are never parsed as markup.
+// The one set of DOM helpers, for every page (phone, stage, consoles, schedule console). Text
+// only: attendee strings enter the page through textContent, never parsed as markup.
 
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
+export const $ = (id) => document.getElementById(id);
+
+/**
+ * An element: `attributes` are set as attributes except `class`, `text` (textContent) and
+ * `on<event>` (a listener); null, undefined and false are left out. Children are nodes or text.
+ */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") element.className = value;
+    else if (key === "text") element.textContent = value;
+    else if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
+    else element.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
 }
+
+/** The short form: a tag, its class and its text. */
+export const el = (tag, className, text) => h(tag, { class: className || null, text });
 
 export function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
+}
+
+/**
+ * "{name}" placeholders in a translated sentence, as nodes: each value goes in its own <bdi>, so
+ * a right-to-left (or direction-overriding) name or title cannot reorder the words around it.
+ */
+export function fillNodes(template, values) {
+  const nodes = [];
+  let last = 0;
+  const text = String(template);
+  for (const match of text.matchAll(/\{(\w+)\}/g)) {
+    nodes.push(text.slice(last, match.index));
+    const value = values[match[1]];
+    nodes.push(value === undefined ? match[0] : value instanceof Node ? value : el("bdi", "", String(value)));
+    last = match.index + match[0].length;
+  }
+  nodes.push(text.slice(last));
+  return nodes;
+}
+
+/** Length in code points, as the server counts it (an emoji is one). */
+export function chars(text) {
+  return [...text].length;
 }
 
 // Keep `container`'s children in the order of `items`, one node per item, reusing the nodes

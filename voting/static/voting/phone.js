@@ -4,8 +4,8 @@
 
 import { connectFeed } from "./feed.js";
 import { ApiError, eventApi } from "./api.js";
-import { useEventTimeZone } from "./dom.js";
-import { $, el, fill } from "./phone-dom.js";
+import { $, el, useEventTimeZone } from "./dom.js";
+import { fill, plurals } from "./i18n.js";
 import { createList } from "./phone-list.js";
 import { createProposing } from "./phone-propose.js";
 import { renderMySchedule } from "./phone-schedule.js";
@@ -27,9 +27,8 @@ function byId(proposals) {
   return new Map(proposals.map((p) => [String(p.id), p]));
 }
 
-function plural(base, n) {
-  return fill(T[n === 1 ? `${base}_one` : `${base}_other`], { n });
-}
+// Plural forms by the page language's own rules (i18n.js), as on every other page.
+const plural = plurals(T);
 
 // --- state -----------------------------------------------------------------------------------
 

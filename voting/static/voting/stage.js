@@ -3,7 +3,7 @@
 // run, the join QR alone or an announcement — by the phase, or as the organizers choose
 // (`stage_view`). The phase has a countdown from server time; a connection indicator.
 // Attendee text only ever goes in through textContent.
-import { el, reconcile, setText, timeText, useEventTimeZone } from "./dom.js";
+import { $, el, reconcile, setText, timeText, useEventTimeZone } from "./dom.js";
 import { connectFeed } from "./feed.js";
 import { fill, plurals } from "./i18n.js";
 import { byRank, isTied, rankNumbers } from "./rank.js";
@@ -71,7 +71,6 @@ const OFFLINE_AFTER_MS = 2500;
 const REVEAL_STEP_MS = 650;
 const LEAVE_MS = 800;
 
-const $ = (id) => document.getElementById(id);
 const els = {
   phase: $("stage-phase"),
   views: {
