@@ -7,7 +7,7 @@ import { connectFeed } from "./feed.js";
 import { api } from "./api.js";
 import { createLiveConsole } from "./console-live.js";
 import { createRoundsConsole } from "./console-rounds.js";
-import { byRank, isTied, rankNumbers } from "./rank.js";
+import { byRank, clock, countsVisible, isTied, rankNumbers, votingOpen, votingOver } from "./rank.js";
 
 // Every sentence comes translated from Django (voting/console.py CONSOLE_STRINGS).
 const S = pageStrings("console-data");
@@ -129,18 +129,7 @@ const timeFormat = {
     ),
 };
 
-function clock(ms) {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
-}
-
-function votingOpenNow() {
-  const e = state.event;
-  return e.voting_open && (!e.voting_closes_at || serverNow() < Date.parse(e.voting_closes_at));
-}
+const votingOpenNow = () => votingOpen(state.event, serverNow());
 
 
 let toastTimer = null;
@@ -230,9 +219,7 @@ function currentStep() {
   const cast = state.participation ? state.participation.dots_cast : 0;
   if (e.schedule_published) return "schedule";
   if (votingOpenNow()) return "vote";
-  if (cast > 0 || e.results_revealed) {
-    return e.results_revealed || e.tally_visibility === "live" ? "results" : "closed";
-  }
+  if (votingOver(e, serverNow(), cast)) return countsVisible(e) ? "results" : "closed";
   return "propose";
 }
 

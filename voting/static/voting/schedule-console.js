@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { $, h } from "./dom.js";
 import { connectFeed } from "./feed.js";
 import { fill, pageStrings, plurals } from "./i18n.js";
+import { byRank } from "./rank.js";
 
 // Every sentence comes translated from Django (voting/schedule_console.py SCHEDULE_STRINGS).
 const S = pageStrings("schedule-data");
@@ -634,7 +635,7 @@ function renderUnscheduled() {
   const published = state.proposals.filter((p) => p.status === "published");
   const waiting = published
     .filter((p) => !scheduled.has(p.id))
-    .sort((a, b) => (b.dots ?? 0) - (a.dots ?? 0) || (b.voters ?? 0) - (a.voters ?? 0) || a.id - b.id);
+    .sort(byRank);
   list.replaceChildren();
   if (!waiting.length) {
     list.append(h("li", { class: "sc-none", text: published.length ? T.allScheduled : T.noProposals }));
