@@ -1,11 +1,7 @@
-// The one HTTP client for /api/… on every page (phone, consoles, schedule console): JSON in and
-// out, the session or attendee cookie (same origin) and Django's CSRF header on unsafe requests
-// (the csrftoken cookie is readable on purpose). Two kinds of failure the caller can tell apart:
-//   NetworkError: nothing came back (offline, timeout): the request may be retried as is.
-//   ApiError: the server answered and refused (contract: {"detail", "code"} or DRF's field
-//   errors {"title": ["…"]}): `status`, `code`, `detail`, `fields`, `retryAfter`.
-// Either one's `message` is a sentence for a person, translated by Django
-// (templates/voting/_api_strings.html, rendered by base.html on every page).
+// The one client for /api/… (phone and organizer pages): JSON, same-origin cookies, Django's
+// CSRF header on unsafe requests. NetworkError: nothing came back (may be retried as is).
+// ApiError: the server refused (contract: {detail, code} or DRF field errors): status, code,
+// detail, fields, retryAfter. Messages from _api_strings.html (organizer pages), translated.
 
 const STRINGS = document.getElementById("api-strings")?.dataset ?? {};
 
@@ -17,24 +13,14 @@ export class NetworkError extends Error {
   }
 }
 
-function fieldMessage(fields) {
-  return Object.entries(fields)
-    .map(([field, problems]) => `${field}: ${[].concat(problems).join(" ")}`)
-    .join(" · ");
-}
-
 export class ApiError extends Error {
   constructor(status, body, retryAfter = 0) {
-    const detail = body && typeof body.detail === "string" ? body.detail : "";
-    const code = (body && typeof body.code === "string" && body.code) || "";
+    const detail = typeof body?.detail === "string" ? body.detail : "";
+    const code = (typeof body?.code === "string" && body.code) || "";
     const fields = body && typeof body === "object" && !detail && !code ? body : {};
-    const unexpected = (STRINGS.unexpected || "HTTP {status}").replace("{status}", status);
-    super(detail || fieldMessage(fields) || unexpected);
-    this.status = status;
-    this.code = code;
-    this.detail = detail;
-    this.fields = fields;
-    this.retryAfter = retryAfter;
+    const problems = Object.entries(fields).map(([field, list]) => `${field}: ${[].concat(list).join(" ")}`);
+    super(detail || problems.join(" · ") || (STRINGS.unexpected || "HTTP {status}").replace("{status}", status));
+    Object.assign(this, { status, code, detail, fields, retryAfter });
   }
 
   get retryable() {
@@ -50,16 +36,13 @@ function cookie(name) {
   return "";
 }
 
-/**
- * One request to `url`. Options: `headers` (extra), `timeout` (ms; none by default: a schedule
- * generation may take its time), `csrfCookie` (the cookie holding Django's CSRF token).
- */
+// timeout (ms): none unless asked (a schedule generation may take its time).
 export async function api(method, url, body, { headers = {}, timeout = 0, csrfCookie = "csrftoken" } = {}) {
   const sent = { Accept: "application/json", ...headers };
   if (body !== undefined) sent["Content-Type"] = "application/json";
   if (method !== "GET") sent["X-CSRFToken"] = cookie(csrfCookie);
   const controller = new AbortController();
-  const timer = timeout ? setTimeout(() => controller.abort(), timeout) : null;
+  const timer = timeout && setTimeout(() => controller.abort(), timeout);
   let response;
   try {
     response = await fetch(url, {
@@ -75,17 +58,12 @@ export async function api(method, url, body, { headers = {}, timeout = 0, csrfCo
   } finally {
     clearTimeout(timer);
   }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null; // 204, an HTML page from a proxy, or an empty body
-  }
+  const data = await response.json().catch(() => null); // 204, a proxy's HTML page, no body
   if (!response.ok) throw new ApiError(response.status, data, Number(response.headers.get("Retry-After")) || 0);
   return data;
 }
 
-/** The calls of one event's API (/api/events/<slug>…), each with the same options. */
+// One event's API: get/put/post/patch/del on /api/events/<slug><path>.
 export function eventApi(slug, options = {}) {
   const base = `/api/events/${encodeURIComponent(slug)}`;
   const call = (method) => (path, body, headers) => api(method, base + path, body, { ...options, headers });

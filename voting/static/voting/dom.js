@@ -1,12 +1,8 @@
-// The one set of DOM helpers, for every page (phone, stage, consoles, schedule console). Text
-// only: attendee strings enter the page through textContent, never parsed as markup.
+// The DOM helpers of every page. Text only: attendee strings go in as textContent, never markup.
 
 export const $ = (id) => document.getElementById(id);
 
-/**
- * An element: `attributes` are set as attributes except `class`, `text` (textContent) and
- * `on<event>` (a listener); null, undefined and false are left out. Children are nodes or text.
- */
+// An element; attributes but class, text (textContent), on<event> (listener); null/false skipped.
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
   for (const [key, value] of Object.entries(attributes)) {
@@ -23,17 +19,13 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
-/** The short form: a tag, its class and its text. */
 export const el = (tag, className, text) => h(tag, { class: className || null, text });
 
 export function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
-/**
- * "{name}" placeholders in a translated sentence, as nodes: each value goes in its own <bdi>, so
- * a right-to-left (or direction-overriding) name or title cannot reorder the words around it.
- */
+// A translated sentence's {name} placeholders as nodes, each value in a <bdi> (bidi-safe).
 export function fillNodes(template, values) {
   const nodes = [];
   let last = 0;
@@ -48,14 +40,13 @@ export function fillNodes(template, values) {
   return nodes;
 }
 
-/** Length in code points, as the server counts it (an emoji is one). */
+// Length in code points, as the server counts it.
 export function chars(text) {
   return [...text].length;
 }
 
-// Keep `container`'s children in the order of `items`, one node per item, reusing the nodes
-// of earlier renders (`byKey`: key -> record). Nodes already in place are not moved, so a
-// CSS animation on an element plays once, not on every render.
+// Keep container's children in the order of items, reusing earlier nodes (byKey: key -> record);
+// nodes in place are not moved, so a CSS animation plays once.
 export function reconcile(container, items, byKey, { key, make, node, update }) {
   const wanted = new Set(items.map(key));
   for (const [k, record] of byKey) {

@@ -31,7 +31,7 @@ function byId(proposals) {
 // Plural forms by the page language's own rules (i18n.js), as on every other page.
 const plural = plurals(T);
 
-// --- state -----------------------------------------------------------------------------------
+// --- state
 
 const state = {
   event: DATA.event,
@@ -232,7 +232,7 @@ function signOut() {
   scheduleRender();
 }
 
-// --- rendering -------------------------------------------------------------------------------
+// --- rendering
 
 let renderQueued = false;
 function scheduleRender() {
@@ -365,7 +365,7 @@ function toast(text) {
   toastTimer = setTimeout(() => box.classList.remove("is-shown"), 4000);
 }
 
-// --- tabs ------------------------------------------------------------------------------------
+// --- tabs
 
 const TABS = ["vote", "propose", "schedule"];
 let currentTab = "vote";
@@ -414,7 +414,7 @@ $("search").addEventListener("input", (event) => {
   scheduleRender();
 });
 
-// --- connection ------------------------------------------------------------------------------
+// --- connection
 
 function onStatus(status) {
   // "live" only once the snapshot that follows the socket's opening is here.
@@ -475,7 +475,7 @@ setInterval(() => {
   else renderPhase();
 }, 1000);
 
-// --- start -----------------------------------------------------------------------------------
+// --- start
 
 const app = {
   T,

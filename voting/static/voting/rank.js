@@ -28,27 +28,25 @@ export function isTied(ranks, index) {
   return ranks[index - 1] === ranks[index] || ranks[index + 1] === ranks[index];
 }
 
-// --- the event's phase, the same on every screen (contract: Events) -------------------------
-// `now` is the server's clock (ms), never the device's: screens keep an offset from the feed.
-
-// Open, and its deadline (if any) not passed: a passed deadline reads as closed.
+// The phase (contract: Events); `now` is the server's clock in ms, never the device's.
+// Open and its deadline (if any) not passed.
 export function votingOpen(event, now) {
   return Boolean(event.voting_open) && (!event.voting_closes_at || now < Date.parse(event.voting_closes_at));
 }
 
-// Voting has happened and is not open now: its deadline passed, dots were cast, or results shown.
+// Not open now, and it happened: deadline passed, dots cast or results revealed.
 export function votingOver(event, now, dotsCast = 0) {
   if (votingOpen(event, now)) return false;
   const deadlinePassed = Boolean(event.voting_closes_at) && now >= Date.parse(event.voting_closes_at);
   return deadlinePassed || dotsCast > 0 || Boolean(event.results_revealed);
 }
 
-// Counts are shown to attendees and on the stage: live tallies, or revealed results.
+// Counts shown to attendees and on the stage.
 export function countsVisible(event) {
   return event.tally_visibility === "live" || Boolean(event.results_revealed);
 }
 
-// A countdown: "4:05", "1:02:09" (never negative).
+// A countdown: "4:05", "1:02:09".
 export function clock(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));
   const h = Math.floor(total / 3600);
