@@ -25,11 +25,12 @@ from voting.events.serializers import EventSerializer
 # Static files the phone needs to start; the service worker keeps a copy for offline reloads.
 
 PHONE_ASSETS = (
+    "voting/tokens.css",
     "voting/app.css",
     "voting/phone.js",
-    "voting/phone-api.js",
-    "voting/phone-dom.js",
+    "voting/api.js",
     "voting/dom.js",
+    "voting/i18n.js",
     "voting/phone-list.js",
     "voting/phone-propose.js",
     "voting/phone-votes.js",

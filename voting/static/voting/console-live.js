@@ -2,7 +2,7 @@
 // projector drops, what the stage shows (a view, an announcement), live occupancy against room
 // capacity with a one-click move or swap to a bigger room, and publishing the proceedings.
 // Attendee text only ever goes in through textContent.
-import { el, setText } from "./dom.js";
+import { $, el, setText } from "./dom.js";
 import { fill, pageStrings, plurals } from "./i18n.js";
 
 // Translated by Django with the rest of the console (voting/console.py CONSOLE_STRINGS).
@@ -24,7 +24,6 @@ const TEXT = {
 };
 
 export function createLiveConsole({ api, base, toast, state, act }) {
-  const $ = (id) => document.getElementById(id);
   let seenScreen = false; // warn about a drop only after a stage was there
   let formDirty = false;
 

@@ -2,7 +2,7 @@
 // round, starting a prepared one behind a confirm dialog that says what happens, the current
 // round's name in the phase card and the round picker of the downloads. Round names are
 // organizer text: they only ever go in through textContent.
-import { el, setText } from "./dom.js";
+import { $, el, setText } from "./dom.js";
 import { fill, pageStrings } from "./i18n.js";
 
 // Translated by Django with the rest of the console (voting/console.py CONSOLE_STRINGS).
@@ -22,7 +22,6 @@ const TEXT = {
 };
 
 export function createRoundsConsole({ api, base, toast, state, act, confirmDialog, rounds, onStarted }) {
-  const $ = (id) => document.getElementById(id);
   state.rounds = rounds || [];
   let knownCurrent = state.event.current_round;
 

@@ -1,13 +1,13 @@
 // The organizer console: phases, live counts, moderation, merge, badges, co-organizers.
 // State arrives from the live feed (organizer sockets always get counts); every action is one
 // API call. Attendee text only ever goes in through textContent.
-import { el, reconcile, setText } from "./dom.js";
+import { $, el, reconcile, setText } from "./dom.js";
 import { fill, pageStrings, plurals } from "./i18n.js";
 import { connectFeed } from "./feed.js";
-import { api } from "./console_api.js";
+import { api } from "./api.js";
 import { createLiveConsole } from "./console-live.js";
 import { createRoundsConsole } from "./console-rounds.js";
-import { byRank, isTied, rankNumbers } from "./rank.js";
+import { byRank, clock, countsVisible, isTied, rankNumbers, votingOpen, votingOver } from "./rank.js";
 
 // Every sentence comes translated from Django (voting/console.py CONSOLE_STRINGS).
 const S = pageStrings("console-data");
@@ -107,7 +107,6 @@ const TOAST_MS = 4500;
 const page = JSON.parse(document.getElementById("console-data").textContent);
 const slug = page.slug;
 const base = `/api/events/${encodeURIComponent(slug)}`;
-const $ = (id) => document.getElementById(id);
 
 const state = {
   event: page.event,
@@ -130,18 +129,7 @@ const timeFormat = {
     ),
 };
 
-function clock(ms) {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
-}
-
-function votingOpenNow() {
-  const e = state.event;
-  return e.voting_open && (!e.voting_closes_at || serverNow() < Date.parse(e.voting_closes_at));
-}
+const votingOpenNow = () => votingOpen(state.event, serverNow());
 
 
 let toastTimer = null;
@@ -231,9 +219,7 @@ function currentStep() {
   const cast = state.participation ? state.participation.dots_cast : 0;
   if (e.schedule_published) return "schedule";
   if (votingOpenNow()) return "vote";
-  if (cast > 0 || e.results_revealed) {
-    return e.results_revealed || e.tally_visibility === "live" ? "results" : "closed";
-  }
+  if (votingOver(e, serverNow(), cast)) return countsVisible(e) ? "results" : "closed";
   return "propose";
 }
 

@@ -1,5 +1,6 @@
 // The organizer's start page: create an event through POST /api/events, then open its console.
-import { api } from "./console_api.js";
+import { api } from "./api.js";
+import { $ } from "./dom.js";
 
 const submit = document.querySelector("#event-form button[type=submit]");
 // Both labels come translated from the template (data-busy-label and the button's own text).
@@ -8,9 +9,9 @@ const TEXT = {
   create: submit.textContent,
 };
 
-const form = document.getElementById("event-form");
-const error = document.getElementById("event-error");
-const preview = document.getElementById("slug-preview");
+const form = $("event-form");
+const error = $("event-error");
+const preview = $("slug-preview");
 let slugTouched = false;
 // Named access like form.name would hit the form's own properties: always ask the collection.
 const field = (name) => form.elements.namedItem(name);

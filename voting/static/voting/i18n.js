@@ -4,7 +4,7 @@
 const pluralRules = new Intl.PluralRules(document.documentElement.lang || undefined);
 
 export function fill(text, values = {}) {
-  return text.replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
+  return String(text).replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
 }
 
 export function plurals(strings) {

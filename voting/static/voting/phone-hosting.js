@@ -1,7 +1,8 @@
 // Hosting on the phone: redeem a co-host link (?cohost=CODE), invite a co-host to my own
 // proposal, and tick the slots in which I can't host. Times in the event's zone.
-import { ApiError } from "./phone-api.js";
-import { $, el, fill } from "./phone-dom.js";
+import { ApiError } from "./api.js";
+import { $, el } from "./dom.js";
+import { fill } from "./i18n.js";
 
 export function startHosting(app) {
   const style = document.createElement("link"); // its styles come with it (not on the first load)

@@ -4,7 +4,8 @@
 // key on, the order on screen holds and a newer ranking is offered ("tap to update"), not
 // imposed. Counts are only ever rendered when the server sent them.
 
-import { $, chars, el, fill, fillNodes } from "./phone-dom.js";
+import { $, chars, el, fillNodes } from "./dom.js";
+import { fill } from "./i18n.js";
 import { byRank, isTied, rankNumbers } from "./rank.js";
 
 const LONG_DESCRIPTION = 180; // characters: longer descriptions fold to three lines

@@ -3,9 +3,9 @@
 // of two feet: checking in elsewhere moves you), and the notes of the session you are in.
 // Attendee text only ever goes in through textContent.
 
-import { timeText } from "./dom.js";
-import { ApiError } from "./phone-api.js";
-import { $, el, fill } from "./phone-dom.js";
+import { ApiError } from "./api.js";
+import { $, el, timeText } from "./dom.js";
+import { fill } from "./i18n.js";
 
 export function createLive(app) {
   if (!document.querySelector('link[href$="phone-live.css"]')) {

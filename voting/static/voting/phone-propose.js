@@ -1,8 +1,9 @@
 // Proposing: the form (new or edit), near-duplicate hints while typing the title, and the
 // attendee's own proposals with edit and withdraw.
 
-import { ApiError, NetworkError } from "./phone-api.js";
-import { $, chars, el, fill, fillNodes } from "./phone-dom.js";
+import { ApiError, NetworkError } from "./api.js";
+import { $, chars, el, fillNodes } from "./dom.js";
+import { fill } from "./i18n.js";
 
 const HOST_KEY = "unconf:host-name";
 const SIMILAR_DELAY_MS = 300;

@@ -3,7 +3,8 @@
 // knows only the current round's votes; the full schedule page marks every round's). Loaded by
 // phone-schedule.js only once the event has run several rounds, so the first load stays small.
 // Round names and titles only ever go in as textContent.
-import { el, fill } from "./phone-dom.js";
+import { el } from "./dom.js";
+import { fill } from "./i18n.js";
 import { timeFormat } from "./phone-schedule.js";
 
 export function render(box, schedule, votedIds, timeZone, T) {

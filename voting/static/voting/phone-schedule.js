@@ -1,7 +1,8 @@
 // "My schedule" on the phone: the published sessions the attendee put dots on, in time order,
 // with room and time, and a warning where two of them run in the same slot.
 
-import { el, fill, fillNodes } from "./phone-dom.js";
+import { el, fillNodes } from "./dom.js";
+import { fill } from "./i18n.js";
 
 /** Picks in time order, the slots that hold more than one pick, and picks not scheduled. */
 export function myPicks(schedule, votedIds, titles) {

@@ -9,7 +9,7 @@
 // Per proposal the status is one of: "pending" (waiting for a connection), "saving",
 // "saved" (acknowledged: a 200 from the server), "refused" (with the server's reason).
 
-import { ApiError, NetworkError } from "./phone-api.js";
+import { ApiError, NetworkError } from "./api.js";
 
 const SAVED_FOR_MS = 4000;
 

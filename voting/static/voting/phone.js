@@ -3,13 +3,14 @@
 // Attendee text is only ever written with textContent; no markup is built from strings.
 
 import { connectFeed } from "./feed.js";
-import { ApiError, createApi } from "./phone-api.js";
-import { useEventTimeZone } from "./dom.js";
-import { $, el, fill } from "./phone-dom.js";
+import { ApiError, eventApi } from "./api.js";
+import { $, el, useEventTimeZone } from "./dom.js";
+import { fill, plurals } from "./i18n.js";
 import { createList } from "./phone-list.js";
 import { createProposing } from "./phone-propose.js";
 import { renderMySchedule } from "./phone-schedule.js";
 import { VoteQueue } from "./phone-votes.js";
+import { clock, countsVisible as eventCountsVisible, votingOpen as eventVotingOpen, votingOver } from "./rank.js";
 
 const DATA = JSON.parse(document.getElementById("page-data").textContent);
 useEventTimeZone(DATA.time_zone);
@@ -20,17 +21,17 @@ const STATE_KEY = `unconf:${SLUG}:state`;
 const HTTP_FALLBACK_MS = 6000;
 const POLL_MS = 20000;
 
-const api = createApi(SLUG, DATA.csrf_cookie);
+// Without an answer in 12 s a request counts as lost (the vote queue retries it).
+const api = eventApi(SLUG, { timeout: 12000, csrfCookie: DATA.csrf_cookie });
 
 function byId(proposals) {
   return new Map(proposals.map((p) => [String(p.id), p]));
 }
 
-function plural(base, n) {
-  return fill(T[n === 1 ? `${base}_one` : `${base}_other`], { n });
-}
+// Plural forms by the page language's own rules (i18n.js), as on every other page.
+const plural = plurals(T);
 
-// --- state -----------------------------------------------------------------------------------
+// --- state
 
 const state = {
   event: DATA.event,
@@ -72,15 +73,8 @@ function syncClock(serverTime) {
   if (!Number.isNaN(parsed)) state.offset = parsed - Date.now();
 }
 
-function countsVisible() {
-  return state.event.tally_visibility === "live" || Boolean(state.event.results_revealed);
-}
-
-function votingOpen() {
-  if (!state.event.voting_open) return false;
-  const closes = state.event.voting_closes_at;
-  return !closes || serverNow() < Date.parse(closes);
-}
+const countsVisible = () => eventCountsVisible(state.event);
+const votingOpen = () => eventVotingOpen(state.event, serverNow());
 
 function budget() {
   return state.me ? state.me.budget : state.event.votes_per_attendee;
@@ -238,7 +232,7 @@ function signOut() {
   scheduleRender();
 }
 
-// --- rendering -------------------------------------------------------------------------------
+// --- rendering
 
 let renderQueued = false;
 function scheduleRender() {
@@ -285,14 +279,13 @@ function renderMeter() {
   }
   $("meter-text").textContent = fill(T.dots_left, { n: left, budget: total });
   const open = votingOpen();
-  // The event does not say whether voting is yet to open or over; dots cast, or having seen it
-  // open, mean "over".
+  // The event does not say whether voting is yet to open or over; beyond the shared rule
+  // (rank.js), having seen it open or having dots of my own spent mean "over".
   if (open) state.sawVotingOpen = true;
   const over =
     state.sawVotingOpen ||
-    Boolean(state.participation && state.participation.dots_cast) ||
+    votingOver(state.event, serverNow(), state.participation ? state.participation.dots_cast : 0) ||
     left < total ||
-    state.event.results_revealed ||
     state.event.schedule_published;
   let reason = "";
   if (!open) reason = over ? T.voting_closed : T.voting_not_open;
@@ -306,15 +299,6 @@ function renderMeter() {
   renderPhase();
 }
 
-function formatLeft(ms) {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const mm = h ? String(m).padStart(2, "0") : String(m);
-  return `${h ? `${h}:` : ""}${mm}:${String(s).padStart(2, "0")}`;
-}
-
 function renderPhase() {
   const phase = $("phase");
   const closes = state.event.voting_closes_at;
@@ -326,7 +310,7 @@ function renderPhase() {
   const [before, after = ""] = T.closes_in.split("{time}");
   $("phase-text").replaceChildren(
     el("span", "visually-hidden", before),
-    el("span", "", formatLeft(left)),
+    el("span", "", clock(left)),
     el("span", "visually-hidden", after),
   );
   phase.classList.toggle("is-urgent", left < 60000);
@@ -381,7 +365,7 @@ function toast(text) {
   toastTimer = setTimeout(() => box.classList.remove("is-shown"), 4000);
 }
 
-// --- tabs ------------------------------------------------------------------------------------
+// --- tabs
 
 const TABS = ["vote", "propose", "schedule"];
 let currentTab = "vote";
@@ -430,7 +414,7 @@ $("search").addEventListener("input", (event) => {
   scheduleRender();
 });
 
-// --- connection ------------------------------------------------------------------------------
+// --- connection
 
 function onStatus(status) {
   // "live" only once the snapshot that follows the socket's opening is here.
@@ -491,7 +475,7 @@ setInterval(() => {
   else renderPhase();
 }, 1000);
 
-// --- start -----------------------------------------------------------------------------------
+// --- start
 
 const app = {
   T,

@@ -3,9 +3,11 @@
 // live feed keeps the page in step with other organizers and with votes still coming in.
 // Attendee text (titles, explanations) is only ever set as text, never as markup.
 
-import { api } from "./console_api.js";
+import { api } from "./api.js";
+import { $, h } from "./dom.js";
 import { connectFeed } from "./feed.js";
 import { fill, pageStrings, plurals } from "./i18n.js";
+import { byRank } from "./rank.js";
 
 // Every sentence comes translated from Django (voting/schedule_console.py SCHEDULE_STRINGS).
 const S = pageStrings("schedule-data");
@@ -109,8 +111,7 @@ const MIME = "application/x-unconf-proposal";
 const data = JSON.parse(document.getElementById("schedule-data").textContent);
 const API = data.api;
 
-const $ = (selector) => document.querySelector(selector);
-const grid = $("#sc-grid");
+const grid = $("sc-grid");
 const state = {
   schedule: null,
   proposals: [],
@@ -125,22 +126,6 @@ const state = {
 };
 
 // --- small helpers -----------------------------------------------------------------------------
-
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") element.className = value;
-    else if (key === "text") element.textContent = value;
-    else if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
-    else element.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
 
 const bdi = (text) => h("bdi", { text });
 
@@ -195,7 +180,7 @@ function refreshSoon(delay = 1200) {
 }
 
 function say(text, kind = "ok") {
-  const box = $("#sc-message");
+  const box = $("sc-message");
   box.textContent = text;
   box.dataset.kind = kind;
   box.setAttribute("role", kind === "error" ? "alert" : "status");
@@ -203,13 +188,13 @@ function say(text, kind = "ok") {
 }
 
 function announce(text) {
-  $("#sc-announce").textContent = text;
+  $("sc-announce").textContent = text;
 }
 
 function setBusy(busy) {
   state.busy = busy;
   document.body.classList.toggle("sc-busy", busy);
-  $(".sc-board").setAttribute("aria-busy", busy ? "true" : "false");
+  document.querySelector(".sc-board").setAttribute("aria-busy", busy ? "true" : "false");
   renderToolbar();
 }
 
@@ -290,27 +275,27 @@ function render() {
 function renderToolbar() {
   const schedule = state.schedule;
   if (!schedule) return;
-  const pill = $("#sc-state");
+  const pill = $("sc-state");
   pill.dataset.state = schedule.published ? "published" : "draft";
   pill.textContent = schedule.published ? T.published : T.draft;
 
-  const clash = $("#sc-clash-metric");
-  $("#sc-clash-total").textContent = String(schedule.clash_total ?? 0);
+  const clash = $("sc-clash-metric");
+  $("sc-clash-total").textContent = String(schedule.clash_total ?? 0);
   clash.dataset.level = schedule.sessions.length === 0 ? "none" : schedule.clash_total > 0 ? "bad" : "good";
 
-  const over = $("#sc-over-metric");
-  $("#sc-over-total").textContent = String(schedule.over_capacity.length);
+  const over = $("sc-over-metric");
+  $("sc-over-total").textContent = String(schedule.over_capacity.length);
   over.dataset.level =
     schedule.sessions.length === 0 ? "none" : schedule.over_capacity.length > 0 ? "warn" : "good";
 
   const cells = schedule.rooms.length * schedule.slots.length;
-  $("#sc-filled").textContent = `${schedule.sessions.length} / ${cells}`;
+  $("sc-filled").textContent = `${schedule.sessions.length} / ${cells}`;
 
-  const generate = $("#sc-generate");
+  const generate = $("sc-generate");
   generate.textContent = schedule.sessions.length ? T.regenerate : T.generate;
   generate.disabled = state.busy || cells === 0;
 
-  const publish = $("#sc-publish");
+  const publish = $("sc-publish");
   publish.textContent = schedule.published ? T.unpublish : T.publish;
   publish.classList.toggle("sc-btn-publish", !schedule.published);
   publish.disabled = state.busy || (!schedule.published && schedule.sessions.length === 0);
@@ -318,7 +303,7 @@ function renderToolbar() {
 
 function renderGrid() {
   const { rooms, slots, sessions } = state.schedule;
-  const empty = $("#sc-empty");
+  const empty = $("sc-empty");
   const openWhy = new Set(
     [...grid.querySelectorAll("details[open]")].map((details) => details.closest("[data-proposal]").dataset.proposal),
   );
@@ -498,7 +483,7 @@ function lengthSelect(id, title, length) {
 }
 
 function renderConflicts() {
-  const list = $("#sc-conflicts");
+  const list = $("sc-conflicts");
   const conflicts = state.schedule.conflicts || [];
   list.replaceChildren(
     ...(conflicts.length
@@ -510,7 +495,7 @@ function renderConflicts() {
         })
       : [h("li", { class: "sc-none", text: T.noConflicts })]),
   );
-  $("#sc-conflicts-panel").dataset.level = conflicts.length ? "bad" : "good";
+  $("sc-conflicts-panel").dataset.level = conflicts.length ? "bad" : "good";
 }
 
 // While a session is dragged or carried, the cells where it would break a hard constraint are
@@ -596,9 +581,9 @@ function renderEarlierRounds() {
   const key = JSON.stringify([earlier, rooms]);
   if (key === state.lastEarlier) return;
   state.lastEarlier = key;
-  $("#sc-earlier").hidden = earlier.length === 0;
+  $("sc-earlier").hidden = earlier.length === 0;
   const roomName = new Map(rooms.map((room) => [room.id, room.name]));
-  $("#sc-earlier-rounds").replaceChildren(
+  $("sc-earlier-rounds").replaceChildren(
     ...earlier.map((round) => {
       const slots = new Map(round.slots.map((slot) => [slot.id, slot]));
       const sessions = [...round.sessions].sort(
@@ -645,12 +630,12 @@ function renderEarlierRounds() {
 }
 
 function renderUnscheduled() {
-  const list = $("#sc-unscheduled");
+  const list = $("sc-unscheduled");
   const scheduled = new Set(state.schedule.sessions.map((s) => s.proposal));
   const published = state.proposals.filter((p) => p.status === "published");
   const waiting = published
     .filter((p) => !scheduled.has(p.id))
-    .sort((a, b) => (b.dots ?? 0) - (a.dots ?? 0) || (b.voters ?? 0) - (a.voters ?? 0) || a.id - b.id);
+    .sort(byRank);
   list.replaceChildren();
   if (!waiting.length) {
     list.append(h("li", { class: "sc-none", text: published.length ? T.allScheduled : T.noProposals }));
@@ -698,7 +683,7 @@ function renderRooms() {
   const key = JSON.stringify(rooms);
   if (key === state.lastRooms) return;
   state.lastRooms = key;
-  const list = $("#sc-rooms");
+  const list = $("sc-rooms");
   list.replaceChildren();
   if (!rooms.length) list.append(h("li", { class: "sc-none", text: T.noRooms }));
   for (const room of rooms) {
@@ -753,7 +738,7 @@ function renderSlots() {
   const key = JSON.stringify(slots);
   if (key === state.lastSlots) return;
   state.lastSlots = key;
-  const list = $("#sc-slots");
+  const list = $("sc-slots");
   list.replaceChildren();
   if (!slots.length) list.append(h("li", { class: "sc-none", text: T.noSlots }));
   for (const slot of slots) {
@@ -812,7 +797,7 @@ function renderSlots() {
 }
 
 function prefillNextSlot() {
-  const form = $("#sc-slot-form");
+  const form = $("sc-slot-form");
   const slots = state.schedule.slots;
   if (!slots.length || form.contains(document.activeElement)) return;
   const last = slots[slots.length - 1];
@@ -854,12 +839,12 @@ function generatedMessage(result) {
   return text;
 }
 
-$("#sc-generate").addEventListener("click", () => {
+$("sc-generate").addEventListener("click", () => {
   if (state.schedule.published && !window.confirm(T.confirmRegenerate)) return;
-  run(() => api("POST", `${API}/schedule/generate`, { fill: $("#sc-fill").value }), generatedMessage);
+  run(() => api("POST", `${API}/schedule/generate`, { fill: $("sc-fill").value }), generatedMessage);
 });
 
-$("#sc-publish").addEventListener("click", () => {
+$("sc-publish").addEventListener("click", () => {
   const publishing = !state.schedule.published;
   run(
     () => api("POST", `${API}/schedule/${publishing ? "publish" : "unpublish"}`),
@@ -867,7 +852,7 @@ $("#sc-publish").addEventListener("click", () => {
   );
 });
 
-$("#sc-room-form").addEventListener("submit", (event) => {
+$("sc-room-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const form = event.currentTarget;
   const room = { name: form.elements.name.value.trim(), capacity: Number(form.elements.capacity.value) };
@@ -878,7 +863,7 @@ $("#sc-room-form").addEventListener("submit", (event) => {
   }, (created) => T.roomAdded(created.name));
 });
 
-$("#sc-slot-form").addEventListener("submit", (event) => {
+$("sc-slot-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const form = event.currentTarget;
   const slot = {
@@ -1030,14 +1015,14 @@ grid.addEventListener("keydown", (event) => {
   }
 });
 
-$("#sc-unscheduled").addEventListener("keydown", onItemKey);
+$("sc-unscheduled").addEventListener("keydown", onItemKey);
 
 // --- live updates ------------------------------------------------------------------------------
 
 function showStatus(status) {
-  const live = $("#sc-live");
+  const live = $("sc-live");
   live.dataset.state = status;
-  $("#sc-live-text").textContent = T.status[status] || status;
+  $("sc-live-text").textContent = T.status[status] || status;
 }
 
 connectFeed(data.slug, {

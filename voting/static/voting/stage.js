@@ -3,10 +3,10 @@
 // run, the join QR alone or an announcement — by the phase, or as the organizers choose
 // (`stage_view`). The phase has a countdown from server time; a connection indicator.
 // Attendee text only ever goes in through textContent.
-import { el, reconcile, setText, timeText, useEventTimeZone } from "./dom.js";
+import { $, el, reconcile, setText, timeText, useEventTimeZone } from "./dom.js";
 import { connectFeed } from "./feed.js";
 import { fill, plurals } from "./i18n.js";
-import { byRank, isTied, rankNumbers } from "./rank.js";
+import { byRank, clock, countsVisible, isTied, rankNumbers, votingOpen, votingOver } from "./rank.js";
 
 // Every sentence comes translated from Django (voting/console.py STAGE_STRINGS), in the page's
 // language; plural forms are picked with the language's own rules (i18n.js).
@@ -71,7 +71,6 @@ const OFFLINE_AFTER_MS = 2500;
 const REVEAL_STEP_MS = 650;
 const LEAVE_MS = 800;
 
-const $ = (id) => document.getElementById(id);
 const els = {
   phase: $("stage-phase"),
   views: {
@@ -135,24 +134,8 @@ let scheduleKey = "";
 
 const serverNow = () => Date.now() + state.offset;
 
-function votingOpenNow(now) {
-  const e = state.event;
-  return e.voting_open && (!e.voting_closes_at || now < Date.parse(e.voting_closes_at));
-}
-
-function votingStarted(now) {
-  const e = state.event;
-  const deadlinePassed = Boolean(e.voting_closes_at) && now >= Date.parse(e.voting_closes_at);
-  return votingOpenNow(now) || deadlinePassed || state.participation.dots_cast > 0 || e.results_revealed;
-}
-
-function clock(ms) {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
-}
+const votingOpenNow = (now) => votingOpen(state.event, now);
+const votingStarted = (now) => votingOpenNow(now) || votingOver(state.event, now, state.participation.dots_cast);
 
 // The sessions of the running slot and of the next one, from the published schedule.
 function nowAndNext(now) {
@@ -183,9 +166,7 @@ function onState(message) {
     state.checkedIn = message.checked_in || {};
     const published = message.proposals.filter((p) => p.status === "published");
     state.proposals = new Map(published.map((p) => [p.id, p]));
-    state.countsVisible =
-      (message.event.tally_visibility === "live" || message.event.results_revealed) &&
-      published.every((p) => "dots" in p);
+    state.countsVisible = countsVisible(message.event) && published.every((p) => "dots" in p);
     if (wasHidden && state.countsVisible && message.event.results_revealed) state.revealPending = true;
   } else if (message.counts && state.countsVisible) {
     for (const [id, counts] of Object.entries(message.counts)) {
