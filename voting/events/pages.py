@@ -32,16 +32,16 @@ PHONE_ASSETS = (
     "voting/dom.js",
     "voting/i18n.js",
     "voting/phone-list.js",
-    "voting/phone-propose.js",
     "voting/phone-votes.js",
     "voting/phone-schedule.js",
     "voting/rank.js",
     "voting/feed.js",
 )
-# Loaded by phone.js once a schedule is published, phone-rounds.js by phone-schedule.js once
-# the event has run several rounds (not on the first load); the service worker
-# keeps them for offline reloads all the same.
+# Not on the first load: phone-propose.js and phone-hosting.js load with the Propose tab,
+# phone-live.js once a schedule is published, phone-rounds.js once the event has run several
+# rounds. The service worker keeps them for offline reloads all the same.
 PHONE_LATER_ASSETS = (
+    "voting/phone-propose.js",
     "voting/phone-live.js",
     "voting/phone-live.css",
     "voting/phone-hosting.js",

@@ -7,7 +7,6 @@ import { ApiError, eventApi } from "./api.js";
 import { $, el, useEventTimeZone } from "./dom.js";
 import { fill, plurals } from "./i18n.js";
 import { createList } from "./phone-list.js";
-import { createProposing } from "./phone-propose.js";
 import { renderMySchedule } from "./phone-schedule.js";
 import { VoteQueue } from "./phone-votes.js";
 import { clock, countsVisible as eventCountsVisible, votingOpen as eventVotingOpen, votingOver } from "./rank.js";
@@ -381,7 +380,10 @@ function setTab(name, { focus = false } = {}) {
     $(`panel-${tab}`).hidden = !selected;
     if (selected && focus) button.focus();
   }
-  if (name === "propose") startHostingOnce();
+  if (name === "propose") {
+    startProposingOnce();
+    startHostingOnce();
+  }
   if (name === "schedule" && state.schedule && state.schedule.published) {
     try {
       localStorage.setItem(`unconf:${SLUG}:schedule-seen`, "1");
@@ -497,7 +499,18 @@ const app = {
   notesMax: DATA.notes_max_chars,
 };
 const list = createList(app);
-const proposing = createProposing(app);
+// Proposing (phone-propose.js) loads with the Propose tab: a phone here to vote never needs
+// it, and the first load stays small (tests/test_pages.py).
+let proposing = { render() {} };
+let proposingStarted = false;
+function startProposingOnce() {
+  if (proposingStarted) return;
+  proposingStarted = true;
+  import("./phone-propose.js").then(({ createProposing }) => {
+    proposing = createProposing(app);
+    scheduleRender();
+  });
+}
 // Hosting loads with the Propose tab, or at once for a co-host link.
 let hostingStarted = false;
 function startHostingOnce() {
