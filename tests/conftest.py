@@ -35,9 +35,7 @@ def _flush_retries_a_deadlock():
             try:
                 return stock(self)
             except CommandError as exc:
-                deadlock = isinstance(exc.__cause__, OperationalError) and "deadlock" in str(
-                    exc.__cause__
-                )
+                deadlock = isinstance(exc.__cause__, OperationalError) and "deadlock" in str(exc.__cause__)
                 if not deadlock or attempt == 3:
                     raise
                 time.sleep(0.2)

@@ -51,7 +51,9 @@ class Model:
 
     def counts(self) -> dict[int, dict[str, int]]:
         totals = {
-            p: {"dots": 0, "voters": 0} for p, s in self.status.items() if s == PUBLISHED and p not in self.done
+            p: {"dots": 0, "voters": 0}
+            for p, s in self.status.items()
+            if s == PUBLISHED and p not in self.done
         }
         for (_, p), dots in self.votes.items():
             totals[p]["dots"] += dots
@@ -185,7 +187,9 @@ class App:
 
 
 def ledger_replay(event: Event, round_id: int) -> dict[int, dict[str, int]]:
-    return vote_services.replay_ledger(LedgerEntry.objects.filter(event=event, round_id=round_id).order_by("id"))
+    return vote_services.replay_ledger(
+        LedgerEntry.objects.filter(event=event, round_id=round_id).order_by("id")
+    )
 
 
 def nonzero(counts: dict) -> dict:

@@ -43,6 +43,8 @@ def join(event: Event, name: str = "") -> tuple:
 
 def make_proposals(event: Event, count: int, **fields) -> list[Proposal]:
     return [
-        proposal_services.submit_proposal(event=event, author=None, title=f"Session number {next(_seq)}", **fields)
+        proposal_services.submit_proposal(
+            event=event, author=None, title=f"Session number {next(_seq)}", **fields
+        )
         for _ in range(count)
     ]

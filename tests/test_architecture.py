@@ -73,7 +73,9 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_no_module_imports_its_way_back_to_itself_not_even_from_inside_a_function():
     modules = app_modules()
     # AppConfig.ready runs after every model is loaded: its imports are not part of any cycle.
-    graph = {name: imports_of(path, modules) - {name} for name, path in modules.items() if name != "voting.apps"}
+    graph = {
+        name: imports_of(path, modules) - {name} for name, path in modules.items() if name != "voting.apps"
+    }
     graph = {name: deps & set(graph) for name, deps in graph.items()}
     assert cycles(graph) == []
 

@@ -277,7 +277,9 @@ class CountingMachine(RuleBasedStateMachine):
         next round."""
         org, base = self.app.organizer, self.app.base
         if self.room is None:
-            self.room = org.post(f"{base}/rooms", {"name": "Hall", "capacity": 50}, format="json").json()["id"]
+            self.room = org.post(f"{base}/rooms", {"name": "Hall", "capacity": 50}, format="json").json()[
+                "id"
+            ]
         starts = timezone.now() + timedelta(days=1, hours=2 * len(self.model.ended))
         slot = org.post(
             f"{base}/slots",

@@ -38,7 +38,9 @@ def conference(berlin, event, org_client):
             host_name="Ada <Lovelace>",
         ),
         proposal_services.submit_proposal(event=event, author=None, title="Plain talk", host_name=""),
-        proposal_services.submit_proposal(event=event, author=None, title="Day two session", description="Tomorrow"),
+        proposal_services.submit_proposal(
+            event=event, author=None, title="Day two session", description="Tomorrow"
+        ),
     )
     hall = Room.objects.create(event=event, name="Hall & Co", capacity=100)
     attic = Room.objects.create(event=event, name="Attic", capacity=10)

@@ -138,7 +138,9 @@ async def test_attendee_by_cookie_gets_their_own_state_in_me(event):
 async def test_attendee_by_header_token_gets_me_including_their_pending_proposal(organizer):
     event = await sync_to_async(factories.make_event)(organizer, moderation="pre")
     attendee, _, token = await join(event)
-    pending = await sync_to_async(proposal_services.submit_proposal)(event=event, author=attendee, title="My idea")
+    pending = await sync_to_async(proposal_services.submit_proposal)(
+        event=event, author=attendee, title="My idea"
+    )
 
     async with subscribed(event.slug, headers=[authorization(f"Attendee {token}")]) as program:
         snapshot = program.messages[0]
@@ -179,7 +181,9 @@ async def test_organizer_snapshot_has_join_code_hidden_and_pending_proposals_and
         proposal=hidden, changes={"status": ProposalStatus.HIDDEN}, by_organizer=True
     )
     attendee, _, _ = await join(event)
-    pending = await sync_to_async(proposal_services.submit_proposal)(event=event, author=attendee, title="Pending one")
+    pending = await sync_to_async(proposal_services.submit_proposal)(
+        event=event, author=attendee, title="Pending one"
+    )
     await set_dots(attendee=attendee, proposal_id=published.pk, dots=1)
     header = await sync_to_async(credentials)(organizer)
 

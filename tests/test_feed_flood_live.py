@@ -147,7 +147,9 @@ def arrange():
     event = factories.make_event()
     long_text = "An unconference session about everything. " * 46  # ~2,000 characters
     proposals = [
-        proposal_services.submit_proposal(event=event, author=None, title=f"Session {i}", description=long_text[:2000])
+        proposal_services.submit_proposal(
+            event=event, author=None, title=f"Session {i}", description=long_text[:2000]
+        )
         for i in range(300)
     ]
     _, _, token = factories.join(event)

@@ -128,7 +128,6 @@ async def test_tallies_from_several_processes_reach_a_socket_at_most_the_configu
     """Each process coalesces its own votes; the receiving hub also holds tallies that come too
     soon after the last one, so two (or ten) processes do not double the fan-out work."""
 
-
     await sync_to_async(factories.make_proposals)(event, 1)
     async with subscribed(event.slug) as stage:
         hub = feed_hub.hub_for_running_loop()

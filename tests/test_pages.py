@@ -303,7 +303,8 @@ def test_the_schedule_lists_earlier_rounds_under_their_names(event):
     from voting.events import rounds
 
     first, carried = (
-        proposal_services.submit_proposal(event=event, author=None, title=title) for title in ("Alpha", "Beta")
+        proposal_services.submit_proposal(event=event, author=None, title=title)
+        for title in ("Alpha", "Beta")
     )
     _publish(event, [(first, 0, 0)])
     afternoon = rounds.create_round(event=event, name="Afternoon <script>x</script>")

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 def test_the_rule_orders_by_dots_then_voters_then_age_and_numbers_ties_alike():
     start = datetime(2030, 5, 1, tzinfo=UTC)
     items = [
-        SimpleNamespace(id=10 - i, title=name, dots=dots, voters=voters, created_at=start + timedelta(minutes=i))
+        SimpleNamespace(
+            id=10 - i, title=name, dots=dots, voters=voters, created_at=start + timedelta(minutes=i)
+        )
         for i, (name, dots, voters) in enumerate(PROPOSALS)
     ]
     ordered = ranking.ranked(reversed(items))  # input order does not matter
@@ -72,4 +74,6 @@ def test_the_schedule_builder_quotes_the_rank_the_stage_shows(hall, org_client):
     expected = dict(zip(ORDER, RANK_NUMBERS, strict=True))
     for name, proposal in made.items():
         tied = RANK_NUMBERS.count(expected[name]) > 1
-        assert explanation[proposal.pk].startswith(f"Ranked #{expected[name]}{' (tied)' if tied else ''} with")
+        assert explanation[proposal.pk].startswith(
+            f"Ranked #{expected[name]}{' (tied)' if tied else ''} with"
+        )

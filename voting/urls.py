@@ -42,7 +42,11 @@ event_routes = [
     path(EVENT + "/proposals/similar", proposal_api.ProposalSimilarView.as_view(), name="proposals-similar"),
     path(EVENT + "/proposals/<id:pk>", proposal_api.ProposalDetailView.as_view(), name="proposal-detail"),
     path(EVENT + "/proposals/<id:pk>/merge", proposal_api.ProposalMergeView.as_view(), name="proposal-merge"),
-    path(EVENT + "/proposals/<id:pk>/cohost-invite", proposal_api.CohostInviteView.as_view(), name="cohost-invite"),
+    path(
+        EVENT + "/proposals/<id:pk>/cohost-invite",
+        proposal_api.CohostInviteView.as_view(),
+        name="cohost-invite",
+    ),
     path(EVENT + "/cohost", proposal_api.CohostView.as_view(), name="cohost"),
     path(EVENT + "/me/availability", proposal_api.AvailabilityView.as_view(), name="me-availability"),
     path(EVENT + "/votes/<id:pk>", vote_api.VoteView.as_view(), name="vote"),

@@ -294,7 +294,9 @@ def test_hostile_titles_are_plain_text_in_the_console(transactional_db, server, 
     event = factories.make_event(organizer, moderation="pre")
     author = factories.join(event)[0]
     for title in HOSTILE:
-        proposal_services.submit_proposal(event=event, author=author, title=title, host_name='"><svg onload=alert(1)>')
+        proposal_services.submit_proposal(
+            event=event, author=author, title=title, host_name='"><svg onload=alert(1)>'
+        )
     page = open_console(desktop, server, organizer, event)
     page.get_by_role("tab", name=re.compile("To approve")).click()
 

@@ -63,7 +63,9 @@ def test_equal_dots_and_voters_are_shown_as_a_tie(transactional_db, phone):
 
 def test_a_merged_proposal_says_where_it_went_and_fits_the_screen(transactional_db, phone):
     event = factories.make_event()
-    target = proposal_services.submit_proposal(event=event, author=None, title="Rust for Pythonistas, an introduction")
+    target = proposal_services.submit_proposal(
+        event=event, author=None, title="Rust for Pythonistas, an introduction"
+    )
     page = open_phone(phone, event, **PHONE_390)
     page.get_by_role("tab", name="Propose").click()
     page.get_by_label("Title").fill("Rust for Python people who want to go faster without leaving Python")
@@ -130,7 +132,9 @@ def running_schedule(event):
     ]
     proposals = []
     for title, room, slot in titles:
-        proposal = proposal_services.submit_proposal(event=event, author=None, title=title, host_name="Someone")
+        proposal = proposal_services.submit_proposal(
+            event=event, author=None, title=title, host_name="Someone"
+        )
         ScheduledSession.objects.create(event=event, proposal=proposal, room=room, slot=slot)
         proposals.append(proposal)
     event_services.update_event(event=event, changes={"voting_open": False, "schedule_published": True})

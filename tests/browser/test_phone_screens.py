@@ -40,7 +40,9 @@ def test_main_phone_screens(transactional_db, phone, shots):
         name="PyCon Unconference 2026", voting_closes_at=timezone.now() + timedelta(minutes=12, seconds=30)
     )
     proposals = [
-        proposal_services.submit_proposal(event=event, author=None, title=title, host_name=host, description=text)
+        proposal_services.submit_proposal(
+            event=event, author=None, title=title, host_name=host, description=text
+        )
         for title, host, text in SESSIONS
     ]
     for dots in ([0, 1, 2, 3], [1, 3], [0, 1, 4], [1], [1, 2]):

@@ -166,7 +166,8 @@ def test_blind_stage_shows_only_participation_until_the_reveal(transactional_db,
     organizer = factories.make_organizer()
     event = factories.make_event(organizer, tally_visibility="blind")
     a, b, c = (
-        proposal_services.submit_proposal(event=event, author=None, title=t) for t in ("Alpha", "Bravo", "Charlie")
+        proposal_services.submit_proposal(event=event, author=None, title=t)
+        for t in ("Alpha", "Bravo", "Charlie")
     )
     tokens = [factories.join(event)[2] for _ in range(4)]
     stage = open_stage(desktop, event)
@@ -267,7 +268,9 @@ def test_stage_fits_the_projector_without_scrollbars(transactional_db, server, d
     event = factories.make_event()
     titles = [f"Session {n} about something interesting" for n in range(14)] + ["A" * 120]
     for title in titles:
-        proposal_services.submit_proposal(event=event, author=None, title=title, host_name="Someone with a long name")
+        proposal_services.submit_proposal(
+            event=event, author=None, title=title, host_name="Someone with a long name"
+        )
 
     stage = open_stage(desktop, event, *size)
     expect(stage.locator("#ranking .row")).to_have_count(7)

@@ -1,6 +1,5 @@
 """Model building blocks with no table of their own."""
 
-
 from django.db import models
 
 
@@ -26,4 +25,3 @@ class DatabaseMaintained(models.Model):
 
 def revision_field(default: int):
     return models.PositiveBigIntegerField(default=default, editable=False)
-

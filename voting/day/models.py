@@ -1,6 +1,5 @@
 """During and after the sessions (contract 5.2): stars, check-ins, notes, screens."""
 
-
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone

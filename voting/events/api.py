@@ -1,6 +1,5 @@
 """REST API for events, joining, organizer tokens and badges: parse → service → serialize."""
 
-
 from django.contrib.auth import authenticate
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer

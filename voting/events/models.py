@@ -34,7 +34,6 @@ def new_public_id() -> str:
     return "a_" + secrets.token_urlsafe(9)
 
 
-
 def default_time_zone() -> str:
     """A new event's time zone: UNCONF_TIME_ZONE (Django's TIME_ZONE)."""
     return settings.TIME_ZONE
@@ -118,7 +117,9 @@ class Event(DatabaseMaintained):
         super().save(*args, **kwargs)
         if self.current_round_id is None:
             # Every event is created with round 1, however it is created.
-            first = Round.objects.create(event=self, number=1, name=Round.default_name(1), started_at=self.created_at)
+            first = Round.objects.create(
+                event=self, number=1, name=Round.default_name(1), started_at=self.created_at
+            )
             Event.objects.filter(pk=self.pk).update(current_round=first)
             self.current_round = first
 
@@ -231,5 +232,3 @@ class Badge(models.Model):
 
     def __str__(self):
         return self.code
-
-

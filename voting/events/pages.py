@@ -323,5 +323,3 @@ def phone_worker(request, slug):
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response
-
-

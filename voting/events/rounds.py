@@ -109,7 +109,9 @@ def ranked_results(event: Event, round_: Round) -> list[Proposal]:
     # What it voted on: every proposal with dots then, and the others still published.
     still_published = Proposal.objects.filter(pk__in=_in_play_during(round_), status=ProposalStatus.PUBLISHED)
     proposals = list(
-        Proposal.objects.filter(event=event).filter(pk__in=[*totals, *still_published.values_list("pk", flat=True)])
+        Proposal.objects.filter(event=event).filter(
+            pk__in=[*totals, *still_published.values_list("pk", flat=True)]
+        )
     )
     for p in proposals:
         p.dots = totals.get(p.pk, {}).get("dots", 0)

@@ -11,7 +11,11 @@ from voting.events.scope import ERROR, EventScoped
 
 ROUND = inline_serializer(
     "Round",
-    {"id": serializers.IntegerField(), "name": serializers.CharField(), "started_at": serializers.DateTimeField()},
+    {
+        "id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "started_at": serializers.DateTimeField(),
+    },
 )
 
 

@@ -71,5 +71,3 @@ class EventScoped(APIView):
         if self.is_organizer:
             return shown
         return {pid: ids for pid, ids in shown.items() if self.attendee.public_id in ids}
-
-

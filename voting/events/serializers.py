@@ -119,5 +119,3 @@ class BadgeSerializer(serializers.ModelSerializer):
 
 class BadgeCountSerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=1, max_value=2000)
-
-

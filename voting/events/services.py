@@ -23,7 +23,6 @@ from voting.votes.models import Vote
 RULE_FIELDS = ("votes_per_attendee", "max_dots_per_proposal")
 
 
-
 def lock_event(event_id: int) -> Event:
     """Take the event row FOR UPDATE: waits for every vote in flight, holds back the next ones."""
     return Event.objects.select_for_update().get(pk=event_id)
@@ -146,5 +145,3 @@ def reissue_badge(*, event: Event, code: str) -> Badge:
 
 
 # --- proposals -------------------------------------------------------------------------------
-
-

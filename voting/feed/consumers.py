@@ -144,9 +144,7 @@ class EventFeed(AsyncWebsocketConsumer):
             await self.hub.unsubscribe(self.event_id, self)
             self.hub = None
             if self.screen_key is not None:
-                await in_worker(day_services.screen_disconnected)(
-                    event_id=self.event_id, key=self.screen_key
-                )
+                await in_worker(day_services.screen_disconnected)(event_id=self.event_id, key=self.screen_key)
 
     async def receive(self, text_data=None, bytes_data=None):
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")

@@ -18,7 +18,6 @@ from voting.feed.watchdog import Watchdog
 logger = logging.getLogger(__name__)
 
 
-
 def position(message: dict) -> tuple[int, int]:
     """Where a message stands: its version, then its kind. One version is one state, but a
     tally shows only its counts: a snapshot of the same version still brings the rest (a
@@ -365,8 +364,6 @@ class Hub(Watchdog):
             return message
 
 
-
-
 def hub_for_running_loop() -> Hub:
     loop = asyncio.get_running_loop()
     hub = broadcast.hubs.get(loop)
@@ -380,5 +377,3 @@ def hub_for_running_loop() -> Hub:
 def bind_to_running_loop() -> None:
     """Called by the ASGI entry point: changes in this process are broadcast from this loop."""
     hub_for_running_loop()
-
-

@@ -26,7 +26,6 @@ SCREEN_SWEEP_SECONDS = 10.0
 OVERTAKEN_GRACE_SECONDS = 0.3
 
 
-
 class Watchdog:
     """Mixed into Hub: uses its sockets, shown/dirty/refreshing state, _join/_leave and deliver."""
 
@@ -90,5 +89,3 @@ class Watchdog:
             logger.warning("Could not refresh event %s", event_id, exc_info=True)
         finally:
             self.refreshing.discard(event_id)
-
-

@@ -231,5 +231,3 @@ class ProposalMergeView(EventScoped):
         body = ProposalSerializer(merged, context=self.context([merged])).data
         # Hosts of the merged proposal that did not fit under the target's co-host cap.
         return Response({**body, "hosts_dropped": merged.hosts_dropped})
-
-

@@ -1,6 +1,5 @@
 """Proposals and the queries every face shares (in play, ranked)."""
 
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -70,7 +69,7 @@ class Proposal(DatabaseMaintained):
 
     def save(self, *args, **kwargs):
         if self._state.adding and self.round_id is None:
-            self.round_id = Event.objects.filter(pk=self.event_id).values_list("current_round", flat=True).first()
+            self.round_id = (
+                Event.objects.filter(pk=self.event_id).values_list("current_round", flat=True).first()
+            )
         super().save(*args, **kwargs)
-
-

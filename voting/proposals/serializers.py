@@ -1,6 +1,5 @@
 """JSON shapes of the contract for proposals; input validation."""
 
-
 from rest_framework import serializers
 
 from voting.events.serializers import clean_text
@@ -66,5 +65,3 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 class MergeSerializer(serializers.Serializer):
     into = serializers.IntegerField()
-
-

@@ -202,5 +202,3 @@ def merge_preview(*, source: Proposal, target: Proposal) -> dict:
         "dots_moved": moved_dots,
         "dots_refunded": refunded,
     }
-
-

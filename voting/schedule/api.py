@@ -6,7 +6,6 @@ Writes go through `schedule_services`; every mutation of the schedule answers wi
 schedule, so a client sees the new clash total and explanations at once.
 """
 
-
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -299,7 +298,11 @@ class ScheduleExportView(ScheduleScoped):
         self.mine = only is not None
         schedule_url = request.build_absolute_uri(reverse("schedule-page", args=[self.event.slug]))
         return exports.collect(
-            self.event, schedule_url=schedule_url, host=request.get_host(), only=only, organizer=self.is_organizer
+            self.event,
+            schedule_url=schedule_url,
+            host=request.get_host(),
+            only=only,
+            organizer=self.is_organizer,
         )
 
     def file_response(self, body: bytes, content_type: str, extension: str) -> HttpResponse:

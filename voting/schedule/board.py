@@ -87,7 +87,10 @@ def slots_of(event: Event, round_id: int | None = None) -> list[Slot]:
 def published_round_ids(event: Event) -> list[int]:
     """Rounds whose schedule is public: ended ones as they ended, the current one by its flag."""
     ended = Round.objects.filter(event=event, schedule_published=True).exclude(pk=event.current_round_id)
-    return [*ended.values_list("pk", flat=True), *([event.current_round_id] if event.schedule_published else [])]
+    return [
+        *ended.values_list("pk", flat=True),
+        *([event.current_round_id] if event.schedule_published else []),
+    ]
 
 
 def schedule_visible(event: Event) -> bool:
@@ -195,7 +198,9 @@ def rounds_summary(event: Event, *, organizer: bool, rooms: list[Room], current:
             slots = slots_of(event, round_.pk)
             sessions = placed_sessions(event, rooms, slots)
             spans = spans_of(sessions, slots, zone)
-            clashes = clash_total(slot_of=spans, ballots=ballots_of_round(event, round_, spans)) if sessions else 0
+            clashes = (
+                clash_total(slot_of=spans, ballots=ballots_of_round(event, round_, spans)) if sessions else 0
+            )
         summary.append(
             {
                 "id": round_.pk,

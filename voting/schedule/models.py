@@ -1,6 +1,5 @@
 """Rooms, slots, placed sessions, co-hosts and when hosts cannot make it."""
 
-
 from django.db import models
 from django.db.models import Q
 
@@ -41,7 +40,9 @@ class Slot(models.Model):
 
     def save(self, *args, **kwargs):
         if self.round_id is None:  # a slot without a round belongs to the current one
-            self.round_id = Event.objects.filter(pk=self.event_id).values_list("current_round", flat=True).first()
+            self.round_id = (
+                Event.objects.filter(pk=self.event_id).values_list("current_round", flat=True).first()
+            )
         super().save(*args, **kwargs)
 
 
@@ -121,5 +122,3 @@ class LeftOut(models.Model):
 
     def __str__(self):
         return f"{self.proposal}: {self.reason}"
-
-

@@ -48,7 +48,9 @@ class SlotSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     label = serializers.CharField(max_length=80, required=False, allow_blank=True)
-    round = serializers.IntegerField(required=False, help_text="A round of the event; default: the current one")
+    round = serializers.IntegerField(
+        required=False, help_text="A round of the event; default: the current one"
+    )
 
     def validate_label(self, value):
         return _plain_text(value)
@@ -134,6 +136,4 @@ SCHEDULE = inline_serializer(
 
 
 class GenerateSerializer(serializers.Serializer):
-    fill = serializers.ChoiceField(
-        choices=[solver.COMPACT, solver.SPREAD], default=solver.COMPACT
-    )
+    fill = serializers.ChoiceField(choices=[solver.COMPACT, solver.SPREAD], default=solver.COMPACT)

@@ -79,7 +79,9 @@ def create_slot(*, event: Event, starts_at, ends_at, label: str = "", round=None
     """`round`: one of the event's rounds; without it, the current round."""
     with transaction.atomic():
         _lock(event.pk)
-        slot = Slot.objects.create(event=event, starts_at=starts_at, ends_at=ends_at, label=label, round=round)
+        slot = Slot.objects.create(
+            event=event, starts_at=starts_at, ends_at=ends_at, label=label, round=round
+        )
         broadcast.on_commit_state_changed(event.pk)
     return slot
 
@@ -134,9 +136,9 @@ def generate_schedule(*, event: Event, fill: str = solver.COMPACT) -> Generated:
             .values_list("id", "title", "dots", "voters", "length", "created_at")
         )
         pins = list(
-            _this_round(locked).filter(pinned=True).values_list(
-                "proposal_id", "room_id", "slot_id", "proposal__status"
-            )
+            _this_round(locked)
+            .filter(pinned=True)
+            .values_list("proposal_id", "room_id", "slot_id", "proposal__status")
         )
         pinned_cells = {pid: (room_id, slot_id) for pid, room_id, slot_id, _status in pins}
         ballots: dict[int, dict[int, int]] = {}

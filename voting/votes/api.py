@@ -1,6 +1,5 @@
 """REST API for votes, /me, results and the ledger."""
 
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -100,5 +99,3 @@ class LedgerCsvView(EventScoped):
             ["seq", "server_time", "attendee", "proposal", "dots_before", "dots_after", "cause"],
             rows,
         )
-
-

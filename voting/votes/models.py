@@ -3,7 +3,6 @@
 A proposal's counters (`dots`, `voters`) are moved by one trigger on the vote rows and
 by nothing else (migration 0005)."""
 
-
 from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -87,5 +86,3 @@ class LedgerEntry(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.attendee_id}→{self.proposal_id} {self.dots_before}→{self.dots_after}"
-
-

@@ -1,6 +1,5 @@
 """JSON shapes of the contract for votes, /me and results."""
 
-
 from rest_framework import serializers
 
 from voting.events.serializers import AttendeeSerializer

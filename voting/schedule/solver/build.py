@@ -226,7 +226,7 @@ def build_schedule(
 
 
 def ranked_as(number: int, numbers: list[int]) -> str:
-    """"Ranked #2", or "Ranked #2 (tied)" when another session shares the number."""
+    """ "Ranked #2", or "Ranked #2 (tied)" when another session shares the number."""
     return f"Ranked #{number}" + (" (tied)" if numbers.count(number) > 1 else "")
 
 

@@ -12,7 +12,6 @@ Unavailability = Mapping[Hashable, Collection[int]]
 COMPACT, SPREAD = "compact", "spread"
 
 
-
 class Explainer:
     """Turns a finished schedule into one plain-text paragraph per session."""
 

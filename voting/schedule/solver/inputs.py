@@ -14,8 +14,6 @@ Unavailability = Mapping[Hashable, Collection[int]]
 COMPACT, SPREAD = "compact", "spread"
 
 
-
-
 @dataclass(frozen=True)
 class SessionInput:
     id: int
@@ -228,5 +226,3 @@ def constraint_conflicts(
                         )
                     )
     return conflicts
-
-

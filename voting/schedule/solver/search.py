@@ -15,7 +15,6 @@ Unavailability = Mapping[Hashable, Collection[int]]
 COMPACT, SPREAD = "compact", "spread"
 
 
-
 @dataclass
 class Arrangement:
     spans: dict[int, list[int]]  # unpinned session id -> slot indices
@@ -395,5 +394,3 @@ class SlotState:
                     if plan is not None and self._shift_delta(i, s, plan) < 0:
                         self._shift(i, s, plan)
                         improved = True
-
-
