@@ -45,10 +45,7 @@ RUN_AS_IS = "run as is"  # part of the chain the path runs whole, synchronously
 
 VOTE_PATH_MIDDLEWARE = {
     "voting.core.middleware.HealthCheckMiddleware": (NOT_NEEDED, "answers /healthz only"),
-    "django.middleware.security.SecurityMiddleware": (
-        REPLAYED,
-        "its headers; SECURE_SSL_REDIRECT: to Django",
-    ),
+    "django.middleware.security.SecurityMiddleware": (REPLAYED, "headers; an SSL redirect is Django's"),
     "whitenoise.middleware.WhiteNoiseMiddleware": (NOT_NEEDED, "serves /static/ only"),
     "voting.core.middleware.ApiBodyLimitMiddleware": (NOT_NEEDED, "a body past 256 bytes goes to Django"),
     "voting.core.middleware.ContentSecurityPolicyMiddleware": (REPLAYED, "the CSP header"),
@@ -65,10 +62,7 @@ VOTE_PATH_MIDDLEWARE = {
         NOT_NEEDED,
         "DRF views are exempt; a cookie vote gets DRF's own CSRF check (identity.csrf_failure_reason)",
     ),
-    "django.contrib.auth.middleware.AuthenticationMiddleware": (
-        NOT_NEEDED,
-        "organizers' requests go to Django",
-    ),
+    "django.contrib.auth.middleware.AuthenticationMiddleware": (NOT_NEEDED, "organizers go to Django"),
     "django.contrib.messages.middleware.MessageMiddleware": (NOT_NEEDED, "the API sends no messages"),
     "django.middleware.clickjacking.XFrameOptionsMiddleware": (REPLAYED, "X-Frame-Options"),
     "axes.middleware.AxesMiddleware": (NOT_NEEDED, "acts on login lockouts only"),
