@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from voting.core.workers import RequestLoad, in_worker
-from voting.feed import broadcast, messages, wire
+from voting.feed import broadcast, messages, snapshots, wire
 from voting.feed.broadcast import STATE, TALLY
 from voting.feed.watchdog import Watchdog
 
@@ -328,7 +328,7 @@ class Hub(Watchdog):
         if not needs_me:
             return
         try:  # one query for every attendee of this process, not one per socket
-            mes = await in_worker(messages.me_many)([s.attendee for s in needs_me], message["budget"])
+            mes = await in_worker(snapshots.me_many)([s.attendee for s in needs_me], message["budget"])
         except Exception:
             logger.warning("Could not read `me` for event %s", event_id, exc_info=True)
             mes = {}

@@ -7,12 +7,11 @@ import time
 
 from django.db import connection, transaction
 
-from voting.day import services as day_services
 from voting.events.models import Event
 from voting.feed import snapshots
 from voting.feed.broadcast import STATE, TALLY
 
-__all__ = ["STATE", "TALLY", "build_message", "fingerprint_now", "forget_silent_screens", "me_many"]
+__all__ = ["STATE", "TALLY", "build_message", "fingerprint_now"]
 
 
 def fingerprint_now(event_id: int) -> list | None:
@@ -51,11 +50,3 @@ def build_message(event_id: int, kind: int, me_stale: bool = False) -> dict | No
         "public": json.dumps(messages[snapshots.PUBLIC], separators=(",", ":")),
         "organizers": json.dumps(messages[snapshots.ORGANIZERS], separators=(",", ":")),
     }
-
-
-def forget_silent_screens(event_id: int) -> None:
-    day_services.forget_silent_screens(event_id)
-
-
-def me_many(attendees: list, budget: int) -> dict:
-    return snapshots.me_many(attendees, budget)

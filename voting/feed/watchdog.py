@@ -11,6 +11,7 @@ import asyncio
 import logging
 
 from voting.core.workers import in_worker
+from voting.day import services as day_services
 from voting.feed import messages
 from voting.feed.broadcast import STATE, TALLY
 
@@ -47,7 +48,7 @@ class Watchdog:
         now = self.loop.time()
         if now - self.screens_swept.get(event_id, -1e9) > SCREEN_SWEEP_SECONDS:
             self.screens_swept[event_id] = now
-            await in_worker(messages.forget_silent_screens)(event_id)
+            await in_worker(day_services.forget_silent_screens)(event_id)
         joined_at = self.joined.get(event_id)
         if joined_at is None or now - joined_at > REJOIN_SECONDS:
             self._spawn(self._join(event_id, again=joined_at is not None))

@@ -3,7 +3,8 @@
 Most dots first, then most voters. Proposals equal on both are tied and share a rank number
 (1, 1, 3). Where an order is needed among tied proposals (a list, the scheduler's cut line),
 the earlier proposal comes first. The browser's copy of this rule is `static/voting/rank.js`;
-tests/test_ranking.py holds both to the same cases.
+tests/ranking_cases.py holds both to the same cases (tests/test_ranking.py,
+tests/browser/test_ranking_js.py).
 
 Plain Python on purpose: the schedule builder uses it on its own inputs, without Django.
 """
